@@ -1,0 +1,120 @@
+"""Render the Envoy gateway config (REST/JSON -> gRPC) from the top-level `envoy.yaml` template.
+
+    python -m gateway.envoy_config --http-port 8080 --admin-port 9901 \
+        --descriptor generated/descriptor.binpb \
+        --upstream insight=127.0.0.1:50051 --upstream graph=127.0.0.1:50052 \
+        --upstream assistant=127.0.0.1:50053 --out build/envoy.yaml
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import pathlib
+import string
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+TEMPLATE_PATH = pathlib.Path(__file__).resolve().parent.parent / "envoy.yaml"
+UPSTREAM_NAMES = ("insight", "graph", "assistant")
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    http_port: int
+    admin_port: int
+    descriptor_path: pathlib.Path
+    upstreams: Mapping[str, tuple[str, int]]
+    rate_limit_tokens: int = 200
+    rate_limit_fill_per_second: int = 100
+    max_request_bytes: int = 26_214_400 + 65_536  # 25 MB audio + headroom
+    route_timeout_seconds: float = 30.0
+
+
+def _port(value: int, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 65536:
+        raise ValueError(f"{what}: not a TCP port: {value!r}")
+    return value
+
+
+def _positive(value: int, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{what}: must be a positive integer: {value!r}")
+    return value
+
+
+def _duration(seconds: float) -> str:
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise ValueError(f"route_timeout_seconds: must be positive: {seconds!r}")
+    return json.dumps(f"{seconds:.3f}s")
+
+
+def render_envoy_config(settings: GatewaySettings) -> str:
+    """Return the concrete Envoy v3 bootstrap (YAML) for `settings`."""
+    if set(settings.upstreams) != set(UPSTREAM_NAMES):
+        raise ValueError(f"upstreams: need exactly {UPSTREAM_NAMES}, got {sorted(settings.upstreams)}")
+    values: dict[str, str] = {
+        "http_port": str(_port(settings.http_port, "http_port")),
+        "admin_port": str(_port(settings.admin_port, "admin_port")),
+        # JSON strings are valid YAML scalars: safe for any path or host name.
+        "descriptor_path": json.dumps(str(settings.descriptor_path.resolve())),
+        "rate_limit_tokens": str(_positive(settings.rate_limit_tokens, "rate_limit_tokens")),
+        "rate_limit_fill_per_second": str(
+            _positive(settings.rate_limit_fill_per_second, "rate_limit_fill_per_second")
+        ),
+        "max_request_bytes": str(_positive(settings.max_request_bytes, "max_request_bytes")),
+        "route_timeout": _duration(settings.route_timeout_seconds),
+    }
+    for name in UPSTREAM_NAMES:
+        host, port = settings.upstreams[name]
+        if not host or any(c.isspace() for c in host):
+            raise ValueError(f"upstream {name}: bad host {host!r}")
+        values[f"{name}_host"] = json.dumps(host)
+        values[f"{name}_port"] = str(_port(port, f"upstream {name}"))
+    template = string.Template(TEMPLATE_PATH.read_text(encoding="utf-8"))
+    return template.substitute(values)
+
+
+def _upstream(text: str) -> tuple[str, tuple[str, int]]:
+    name, sep, address = text.partition("=")
+    host, colon, port = address.rpartition(":")
+    if not sep or not colon or name not in UPSTREAM_NAMES or not port.isdigit():
+        raise argparse.ArgumentTypeError(f"expected NAME=HOST:PORT with NAME in {UPSTREAM_NAMES}: {text!r}")
+    return name, (host.strip("[]"), int(port))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m gateway.envoy_config", description=__doc__)
+    parser.add_argument("--http-port", type=int, required=True)
+    parser.add_argument("--admin-port", type=int, required=True)
+    parser.add_argument("--descriptor", type=pathlib.Path, required=True)
+    parser.add_argument("--upstream", type=_upstream, action="append", required=True)
+    parser.add_argument("--rate-limit-tokens", type=int, default=200)
+    parser.add_argument("--rate-limit-fill", type=int, default=100)
+    parser.add_argument("--max-request-bytes", type=int, default=GatewaySettings.max_request_bytes)
+    parser.add_argument("--route-timeout", type=float, default=GatewaySettings.route_timeout_seconds)
+    parser.add_argument("--out", type=pathlib.Path, required=True)
+    args = parser.parse_args(argv)
+    settings = GatewaySettings(
+        http_port=args.http_port,
+        admin_port=args.admin_port,
+        descriptor_path=args.descriptor,
+        upstreams=dict(args.upstream),
+        rate_limit_tokens=args.rate_limit_tokens,
+        rate_limit_fill_per_second=args.rate_limit_fill,
+        max_request_bytes=args.max_request_bytes,
+        route_timeout_seconds=args.route_timeout,
+    )
+    try:
+        text = render_envoy_config(settings)
+    except ValueError as exc:
+        parser.error(str(exc))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

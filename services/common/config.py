@@ -1,0 +1,68 @@
+"""Settings, read once from environment variables (the README's settings table lists them all)."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+from dataclasses import dataclass
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SystemExit(f"setting {name} must be an integer, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a service process can be told. Defaults suit `make run` on one machine."""
+
+    data_dir: pathlib.Path
+    redis_url: str
+    bind_host: str
+    insight_port: int
+    graph_port: int
+    nlp_port: int
+    assistant_port: int
+    metrics_port: int
+    jwt_secret: str
+    jwt_algorithm: str
+    jwt_issuer: str
+    access_token_ttl_seconds: int
+    refresh_token_ttl_seconds: int
+    service_token_secret: str
+    log_level: str
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        jwt_secret = _env("INSIGHT_JWT_SECRET", "")
+        if len(jwt_secret) < 32:
+            raise SystemExit("INSIGHT_JWT_SECRET must be set to at least 32 characters")
+        algorithm = _env("INSIGHT_JWT_ALGORITHM", "HS256")
+        if algorithm not in {"HS256", "HS384", "HS512"}:
+            raise SystemExit("INSIGHT_JWT_ALGORITHM must be one of HS256, HS384, HS512")
+        return cls(
+            data_dir=pathlib.Path(_env("INSIGHT_DATA_DIR", "./data")).resolve(),
+            redis_url=_env("INSIGHT_REDIS_URL", "redis://127.0.0.1:6379/0"),
+            bind_host=_env("INSIGHT_BIND_HOST", "127.0.0.1"),
+            insight_port=_env_int("INSIGHT_INSIGHT_PORT", 50051),
+            graph_port=_env_int("INSIGHT_GRAPH_PORT", 50052),
+            nlp_port=_env_int("INSIGHT_NLP_PORT", 50053),
+            assistant_port=_env_int("INSIGHT_ASSISTANT_PORT", 50054),
+            metrics_port=_env_int("INSIGHT_METRICS_PORT", 0),
+            jwt_secret=jwt_secret,
+            jwt_algorithm=algorithm,
+            jwt_issuer=_env("INSIGHT_JWT_ISSUER", "insight-tracker"),
+            access_token_ttl_seconds=_env_int("INSIGHT_ACCESS_TOKEN_TTL", 900),
+            refresh_token_ttl_seconds=_env_int("INSIGHT_REFRESH_TOKEN_TTL", 30 * 24 * 3600),
+            service_token_secret=_env("INSIGHT_SERVICE_TOKEN", "") or jwt_secret,
+            log_level=_env("INSIGHT_LOG_LEVEL", "INFO"),
+        )

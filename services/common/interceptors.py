@@ -1,0 +1,166 @@
+"""The one server interceptor every service installs.
+
+Per call it: adopts Envoy's `x-request-id` (or makes one), authenticates the caller by the
+method's access rule, maps domain errors to statuses with google.rpc details (never a stack
+trace), logs the outcome and records metrics.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, TypeAlias
+
+import grpc
+from grpc_status import rpc_status
+
+from services.common.errors import (
+    INTERNAL_STATUS,
+    DomainError,
+    PermissionDenied,
+    Unauthenticated,
+    to_status_proto,
+)
+from services.common.metrics import observe_rpc
+from services.common.request_context import Caller, caller_var, new_request_id, request_id_var
+from services.common.token_state import TokenState
+from services.common.tokens import TokenCodec
+
+log = logging.getLogger("rpc")
+
+Context: TypeAlias = grpc.aio.ServicerContext[Any, Any]
+
+
+class Access(Enum):
+    PUBLIC = "public"  # no credentials (sign-up, login, health, reflection)
+    USER = "user"  # a person's access token
+    SERVICE = "service"  # another service's credential only
+
+
+@dataclass(frozen=True)
+class AccessPolicy:
+    """Which credential each method needs; by full method name or `/package.Service/` prefix."""
+
+    public: frozenset[str] = frozenset()
+    service_only: frozenset[str] = frozenset()
+    default: Access = Access.USER
+    always_public: tuple[str, ...] = field(
+        default=("/grpc.health.v1.Health/", "/grpc.reflection.")
+    )
+
+    def rule_for(self, method: str) -> Access:
+        if method.startswith(self.always_public) or method in self.public:
+            return Access.PUBLIC
+        if any(method.startswith(prefix) for prefix in self.service_only):
+            return Access.SERVICE
+        return self.default
+
+
+class Authenticator:
+    def __init__(self, codec: TokenCodec, token_state: TokenState | None) -> None:
+        self._codec = codec
+        self._token_state = token_state
+
+    async def authenticate(self, metadata: Mapping[str, str], rule: Access) -> Caller | None:
+        if rule is Access.PUBLIC:
+            return None
+        header = metadata.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated("missing bearer token")
+        caller = self._codec.verify(token.strip())
+        if rule is Access.SERVICE:
+            if not caller.service:
+                raise PermissionDenied("this method is for services only")
+            return caller
+        if caller.service:
+            return caller  # services may act on a person's behalf in internal calls
+        if self._token_state is not None and await self._token_state.is_revoked(
+            caller.token_id, caller.session_id
+        ):
+            raise Unauthenticated("access token revoked")
+        return caller
+
+
+class ServiceInterceptor(grpc.aio.ServerInterceptor):
+    def __init__(self, authenticator: Authenticator, policy: AccessPolicy) -> None:
+        self._authenticator = authenticator
+        self._policy = policy
+
+    # grpc's stubs type handlers for the sync API; the aio behaviours are wrapped as Any here.
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Any]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> Any:
+        handler = await continuation(handler_call_details)
+        if handler is None:
+            return handler
+        method: str = handler_call_details.method
+        metadata = {
+            str(key): str(value)
+            for key, value in handler_call_details.invocation_metadata or ()
+            if not str(key).endswith("-bin")
+        }
+        rule = self._policy.rule_for(method)
+        if handler.unary_unary is not None:
+            inner_unary = handler.unary_unary
+
+            async def unary(request: Any, context: Context) -> Any:
+                return await self._run(method, metadata, rule, context,
+                                       lambda: inner_unary(request, context))
+
+            return grpc.unary_unary_rpc_method_handler(
+                unary, handler.request_deserializer, handler.response_serializer
+            )
+        if handler.stream_unary is not None:
+            inner_stream = handler.stream_unary
+
+            async def stream_unary(
+                requests: AsyncIterator[Any], context: Context
+            ) -> Any:
+                return await self._run(method, metadata, rule, context,
+                                       lambda: inner_stream(requests, context))
+
+            return grpc.stream_unary_rpc_method_handler(
+                stream_unary, handler.request_deserializer, handler.response_serializer
+            )
+        if rule is not Access.PUBLIC:
+            # Response-streaming methods are only health and reflection; refuse anything else
+            # rather than serve it unauthenticated.
+            raise RuntimeError(f"streaming responses are not supported for {method}")
+        return handler
+
+    async def _run(
+        self,
+        method: str,
+        metadata: Mapping[str, str],
+        rule: Access,
+        context: Context,
+        call: Callable[[], Awaitable[Any]],
+    ) -> Any:
+        request_id = metadata.get("x-request-id") or new_request_id()
+        request_id_var.set(request_id[:128])
+        started = time.perf_counter()
+        code = "OK"
+        try:
+            caller_var.set(await self._authenticator.authenticate(metadata, rule))
+            return await call()
+        except DomainError as error:
+            code = error.code.name
+            await context.abort_with_status(rpc_status.to_status(to_status_proto(error)))
+        except grpc.aio.AbortError:
+            code = context.code().name if context.code() else "UNKNOWN"
+            raise
+        except Exception:
+            code = "INTERNAL"
+            log.exception("unhandled error", extra={"method": method})
+            await context.abort_with_status(rpc_status.to_status(INTERNAL_STATUS))
+        finally:
+            elapsed = time.perf_counter() - started
+            observe_rpc(method, code, elapsed)
+            log.info("rpc", extra={"method": method, "code": code,
+                                   "ms": round(elapsed * 1000, 2)})

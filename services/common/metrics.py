@@ -1,0 +1,28 @@
+"""Prometheus metrics shared by every service, exported on INSIGHT_METRICS_PORT when set."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram, start_http_server
+
+RPC_LATENCY = Histogram(
+    "grpc_server_handling_seconds",
+    "Time to handle one RPC, by service, method and status code.",
+    ["grpc_service", "grpc_method", "grpc_code"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+RPC_HANDLED = Counter(
+    "grpc_server_handled_total",
+    "RPCs completed, by service, method and status code.",
+    ["grpc_service", "grpc_method", "grpc_code"],
+)
+
+
+def observe_rpc(full_method: str, code: str, seconds: float) -> None:
+    service, _, method = full_method.lstrip("/").partition("/")
+    RPC_LATENCY.labels(service, method, code).observe(seconds)
+    RPC_HANDLED.labels(service, method, code).inc()
+
+
+def start_metrics_server(port: int, host: str) -> None:
+    if port:
+        start_http_server(port, addr=host)

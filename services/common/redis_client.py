@@ -1,0 +1,21 @@
+"""Redis connections, made in one place so every service uses the same options."""
+
+from __future__ import annotations
+
+import redis
+import redis.asyncio as aioredis
+
+CONNECT_TIMEOUT_SECONDS = 2.0
+SOCKET_TIMEOUT_SECONDS = 5.0
+
+
+def async_redis(url: str) -> aioredis.Redis:
+    return aioredis.Redis.from_url(
+        url, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS, socket_timeout=SOCKET_TIMEOUT_SECONDS
+    )
+
+
+def sync_redis(url: str) -> redis.Redis:
+    return redis.Redis.from_url(
+        url, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS, socket_timeout=SOCKET_TIMEOUT_SECONDS
+    )

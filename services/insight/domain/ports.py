@@ -1,0 +1,16 @@
+"""What the insight domain needs from the outside world, besides its store."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class PipelineQueue(Protocol):
+    async def enqueue_processing(self, insight_id: str, version: int) -> None:
+        """Queues the enrichment of this version of an insight; may raise Unavailable."""
+
+
+class PasswordHasher(Protocol):
+    async def hash(self, password: str) -> str: ...
+
+    async def verify(self, password_hash: str, password: str) -> bool: ...

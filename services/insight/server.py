@@ -1,0 +1,74 @@
+"""The insight service process: AuthService and InsightService over one store.
+
+Run: python -m services.insight.server
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from insighttracker.auth.v1 import auth_pb2, auth_pb2_grpc
+from insighttracker.insight.v1 import insight_pb2, insight_pb2_grpc
+
+from services.common.config import Settings
+from services.common.interceptors import AccessPolicy, Authenticator
+from services.common.logs import configure_logging
+from services.common.redis_client import async_redis
+from services.common.server import Registration, serve
+from services.common.token_state import TokenState
+from services.common.tokens import TokenCodec
+from services.insight.api import AuthServicer, InsightServicer
+from services.insight.domain.accounts import AccountManager
+from services.insight.domain.insights import InsightManager
+from services.insight.passwords import Argon2PasswordHasher
+from services.insight.pipeline_queue import RqPipelineQueue
+from services.insight.store.port import InsightStore
+from services.insight.store.sqlite import SqliteInsightStore
+
+AUTH_SERVICE = auth_pb2.DESCRIPTOR.services_by_name["AuthService"].full_name
+INSIGHT_SERVICE = insight_pb2.DESCRIPTOR.services_by_name["InsightService"].full_name
+
+POLICY = AccessPolicy(
+    public=frozenset(f"/{AUTH_SERVICE}/{m}" for m in ("Register", "Login", "Refresh")),
+)
+
+
+def make_store(settings: Settings) -> InsightStore:
+    return SqliteInsightStore(settings.data_dir / "insight.sqlite3")
+
+
+async def main() -> None:
+    settings = Settings.from_env()
+    configure_logging("insight", settings.log_level)
+    store = make_store(settings)
+    await store.open()
+    redis = async_redis(settings.redis_url)
+    codec = TokenCodec(settings.jwt_secret, settings.jwt_algorithm, settings.jwt_issuer,
+                       settings.access_token_ttl_seconds, settings.service_token_secret)
+    token_state = TokenState(redis, settings.refresh_token_ttl_seconds)
+    accounts = AccountManager(store, Argon2PasswordHasher(), codec, token_state)
+    insights = InsightManager(store, RqPipelineQueue(settings.redis_url))
+
+    async def close() -> None:
+        await store.close()
+        await redis.aclose()
+
+    await serve(
+        name="insight",
+        port=settings.insight_port,
+        settings=settings,
+        registrations=[
+            Registration(AUTH_SERVICE, lambda s: auth_pb2_grpc.add_AuthServiceServicer_to_server(
+                AuthServicer(accounts), s)),
+            Registration(INSIGHT_SERVICE,
+                         lambda s: insight_pb2_grpc.add_InsightServiceServicer_to_server(
+                             InsightServicer(insights), s)),
+        ],
+        authenticator=Authenticator(codec, token_state),
+        policy=POLICY,
+        on_stop=close,
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

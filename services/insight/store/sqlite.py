@@ -1,0 +1,285 @@
+"""SqliteInsightStore: the embedded default. One WAL-mode file; aiosqlite keeps it off the loop."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import pathlib
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiosqlite
+
+from services.common.clock import from_micros, to_micros
+from services.common.errors import AlreadyExists, Unavailable
+from services.insight.domain.models import (
+    AudioInfo,
+    Entity,
+    Insight,
+    InsightFilter,
+    InsightPage,
+    NewAccount,
+    PageCursor,
+    Source,
+    Status,
+    User,
+)
+from services.insight.store.sqlite_schema import MIGRATIONS
+
+_INSIGHT_COLUMNS = (
+    "id, owner_id, text, tags_json, source, status, status_reason, language, entities_json, "
+    "keywords_json, theme, theme_confidence, theme_set_by_person, audio_format, audio_size_bytes, "
+    "audio_duration_seconds, version, create_us, update_us"
+)
+
+# Every column but id and owner_id, for UPDATE ... SET.
+_ASSIGNMENTS = ", ".join(f"{name.strip()} = ?" for name in _INSIGHT_COLUMNS.split(",")[2:])
+
+
+def _insight_row(insight: Insight) -> tuple[Any, ...]:
+    audio = insight.audio
+    return (
+        insight.id, insight.owner_id, insight.text, json.dumps(list(insight.tags)),
+        insight.source.value, insight.status.value, insight.status_reason, insight.language,
+        json.dumps([[e.text, e.label] for e in insight.entities]),
+        json.dumps(list(insight.keywords)), insight.theme, insight.theme_confidence,
+        int(insight.theme_set_by_person),
+        audio.format if audio else None, audio.size_bytes if audio else None,
+        audio.duration_seconds if audio else None,
+        insight.version, to_micros(insight.create_time), to_micros(insight.update_time),
+    )
+
+
+def _insight_from_row(row: sqlite3.Row) -> Insight:
+    audio = None
+    if row["audio_format"] is not None:
+        audio = AudioInfo(
+            format=row["audio_format"],
+            size_bytes=row["audio_size_bytes"] or 0,
+            duration_seconds=row["audio_duration_seconds"] or 0.0,
+        )
+    return Insight(
+        id=row["id"],
+        owner_id=row["owner_id"],
+        text=row["text"],
+        tags=tuple(json.loads(row["tags_json"])),
+        source=Source(row["source"]),
+        status=Status(row["status"]),
+        status_reason=row["status_reason"],
+        language=row["language"],
+        entities=tuple(Entity(text, label) for text, label in json.loads(row["entities_json"])),
+        keywords=tuple(json.loads(row["keywords_json"])),
+        theme=row["theme"],
+        theme_confidence=row["theme_confidence"],
+        theme_set_by_person=bool(row["theme_set_by_person"]),
+        audio=audio,
+        version=row["version"],
+        create_time=from_micros(row["create_us"]),
+        update_time=from_micros(row["update_us"]),
+    )
+
+
+def _where(owner_id: str, where: InsightFilter) -> tuple[str, list[Any]]:
+    clauses = ["owner_id = ?"]
+    params: list[Any] = [owner_id]
+    if where.tag:
+        clauses.append(
+            "EXISTS (SELECT 1 FROM insight_tags t WHERE t.insight_id = insights.id "
+            "AND t.owner_id = ? AND t.tag = ?)"
+        )
+        params += [owner_id, where.tag]
+    if where.theme:
+        clauses.append("theme = ?")
+        params.append(where.theme)
+    if where.status is not None:
+        clauses.append("status = ?")
+        params.append(where.status.value)
+    if where.source is not None:
+        clauses.append("source = ?")
+        params.append(where.source.value)
+    if where.created_after is not None:
+        clauses.append("create_us >= ?")
+        params.append(to_micros(where.created_after))
+    if where.created_before is not None:
+        clauses.append("create_us < ?")
+        params.append(to_micros(where.created_before))
+    for word in where.query.lower().split():
+        # instr() matches the word literally: no LIKE wildcards to escape.
+        clauses.append("instr(lower(text), ?) > 0")
+        params.append(word)
+    return " AND ".join(clauses), params
+
+
+class SqliteInsightStore:
+    def __init__(self, path: pathlib.Path) -> None:
+        self._path = path
+        self._db: aiosqlite.Connection | None = None
+        # One connection: every write runs in a transaction of its own, one at a time, so a
+        # statement can never land inside (and roll back with) another call's transaction.
+        self._write_lock = asyncio.Lock()
+
+    @property
+    def _conn(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise Unavailable("insight store is not open")
+        return self._db
+
+    async def open(self) -> None:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        db = await aiosqlite.connect(self._path, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        await db.execute("PRAGMA journal_mode=WAL")
+        # FULL: an acknowledged write survives a power cut, not just a process crash.
+        await db.execute("PRAGMA synchronous=FULL")
+        await db.execute("PRAGMA foreign_keys=ON")
+        await db.execute("PRAGMA busy_timeout=5000")
+        await db.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)"
+        )
+        async with db.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations") as cur:
+            row = await cur.fetchone()
+        applied = int(row[0]) if row else 0
+        for version, script in enumerate(MIGRATIONS, start=1):
+            if version <= applied:
+                continue
+            await db.executescript(
+                f"BEGIN; {script}; INSERT INTO schema_migrations VALUES ({version}); COMMIT;"
+            )
+        self._db = db
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._write_lock:
+            db = self._conn
+            await db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                await db.execute("ROLLBACK")
+                raise
+            await db.execute("COMMIT")
+
+    async def close(self) -> None:
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
+
+    async def add_user(self, account: NewAccount) -> User:
+        try:
+            async with self._transaction() as db:
+                await db.execute(
+                    "INSERT INTO users (id, email, password_hash, display_name, create_us) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (account.id, account.email, account.password_hash, account.display_name,
+                     to_micros(account.create_time)),
+                )
+        except sqlite3.IntegrityError as exc:
+            raise AlreadyExists("this email is already registered") from exc
+        return User(account.id, account.email, account.display_name, account.create_time)
+
+    async def find_credentials(self, email: str) -> tuple[User, str] | None:
+        async with self._conn.execute(
+            "SELECT id, email, display_name, create_us, password_hash FROM users WHERE email = ?",
+            (email,),
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        user = User(row["id"], row["email"], row["display_name"], from_micros(row["create_us"]))
+        return user, row["password_hash"]
+
+    async def add_insight(self, insight: Insight, audio: bytes | None = None) -> None:
+        async with self._transaction() as db:
+            await db.execute(
+                f"INSERT INTO insights ({_INSIGHT_COLUMNS}) VALUES ({', '.join('?' * 19)})",
+                _insight_row(insight),
+            )
+            await self._write_tags(insight)
+            if audio is not None:
+                await db.execute("INSERT INTO insight_audio VALUES (?, ?)", (insight.id, audio))
+
+    async def _write_tags(self, insight: Insight) -> None:
+        await self._conn.execute("DELETE FROM insight_tags WHERE insight_id = ?", (insight.id,))
+        await self._conn.executemany(
+            "INSERT INTO insight_tags (insight_id, owner_id, tag) VALUES (?, ?, ?)",
+            [(insight.id, insight.owner_id, tag) for tag in insight.tags],
+        )
+
+    async def get_insight(self, owner_id: str, insight_id: str) -> Insight | None:
+        async with self._conn.execute(
+            f"SELECT {_INSIGHT_COLUMNS} FROM insights WHERE id = ? AND owner_id = ?",
+            (insight_id, owner_id),
+        ) as cur:
+            row = await cur.fetchone()
+        return _insight_from_row(row) if row else None
+
+    async def get_insight_any_owner(self, insight_id: str) -> Insight | None:
+        async with self._conn.execute(
+            f"SELECT {_INSIGHT_COLUMNS} FROM insights WHERE id = ?", (insight_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return _insight_from_row(row) if row else None
+
+    async def get_audio(self, insight_id: str) -> bytes | None:
+        async with self._conn.execute(
+            "SELECT data FROM insight_audio WHERE insight_id = ?", (insight_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return bytes(row["data"]) if row else None
+
+    async def list_insights(
+        self, owner_id: str, where: InsightFilter, page_size: int, after: PageCursor | None
+    ) -> InsightPage:
+        condition, params = _where(owner_id, where)
+        async with self._conn.execute(
+            f"SELECT COUNT(*) FROM insights WHERE {condition}", params
+        ) as cur:
+            count_row = await cur.fetchone()
+        total = int(count_row[0]) if count_row else 0
+        page_condition, page_params = condition, list(params)
+        if after is not None:
+            page_condition += " AND (create_us < ? OR (create_us = ? AND id < ?))"
+            after_us = to_micros(after.create_time)
+            page_params += [after_us, after_us, after.insight_id]
+        async with self._conn.execute(
+            f"SELECT {_INSIGHT_COLUMNS} FROM insights WHERE {page_condition} "
+            "ORDER BY create_us DESC, id DESC LIMIT ?",
+            [*page_params, page_size + 1],
+        ) as cur:
+            rows = list(await cur.fetchall())
+        insights = [_insight_from_row(row) for row in rows[:page_size]]
+        next_cursor = None
+        if len(rows) > page_size:
+            last = insights[-1]
+            next_cursor = PageCursor(last.create_time, last.id)
+        return InsightPage(insights=insights, next_cursor=next_cursor, total_size=total)
+
+    async def replace_insight(self, insight: Insight, expected_version: int) -> bool:
+        row = _insight_row(insight)
+        async with self._transaction() as db:
+            cur = await db.execute(
+                f"UPDATE insights SET {_ASSIGNMENTS} WHERE id = ? AND owner_id = ? AND version = ?",
+                (*row[2:], insight.id, insight.owner_id, expected_version),
+            )
+            changed = cur.rowcount == 1
+            if changed:
+                await self._write_tags(insight)
+        return changed
+
+    async def delete_insight(self, owner_id: str, insight_id: str) -> bool:
+        async with self._transaction() as db:
+            cur = await db.execute(
+                "DELETE FROM insights WHERE id = ? AND owner_id = ?", (insight_id, owner_id)
+            )
+        return cur.rowcount == 1
+
+    async def list_stale(self, updated_before_us: int, limit: int) -> list[tuple[str, int]]:
+        async with self._conn.execute(
+            "SELECT id, version FROM insights WHERE status IN ('PENDING', 'PROCESSING') "
+            "AND update_us < ? ORDER BY update_us LIMIT ?",
+            (updated_before_us, limit),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [(row["id"], row["version"]) for row in rows]
