@@ -54,7 +54,9 @@ def _duration(seconds: float) -> str:
 def render_envoy_config(settings: GatewaySettings) -> str:
     """Return the concrete Envoy v3 bootstrap (YAML) for `settings`."""
     if set(settings.upstreams) != set(UPSTREAM_NAMES):
-        raise ValueError(f"upstreams: need exactly {UPSTREAM_NAMES}, got {sorted(settings.upstreams)}")
+        raise ValueError(
+            f"upstreams: need exactly {UPSTREAM_NAMES}, got {sorted(settings.upstreams)}"
+        )
     values: dict[str, str] = {
         "http_port": str(_port(settings.http_port, "http_port")),
         "admin_port": str(_port(settings.admin_port, "admin_port")),
@@ -81,7 +83,9 @@ def _upstream(text: str) -> tuple[str, tuple[str, int]]:
     name, sep, address = text.partition("=")
     host, colon, port = address.rpartition(":")
     if not sep or not colon or name not in UPSTREAM_NAMES or not port.isdigit():
-        raise argparse.ArgumentTypeError(f"expected NAME=HOST:PORT with NAME in {UPSTREAM_NAMES}: {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected NAME=HOST:PORT with NAME in {UPSTREAM_NAMES}: {text!r}"
+        )
     return name, (host.strip("[]"), int(port))
 
 
@@ -94,7 +98,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rate-limit-tokens", type=int, default=200)
     parser.add_argument("--rate-limit-fill", type=int, default=100)
     parser.add_argument("--max-request-bytes", type=int, default=GatewaySettings.max_request_bytes)
-    parser.add_argument("--route-timeout", type=float, default=GatewaySettings.route_timeout_seconds)
+    parser.add_argument(
+        "--route-timeout", type=float, default=GatewaySettings.route_timeout_seconds
+    )
     parser.add_argument("--out", type=pathlib.Path, required=True)
     args = parser.parse_args(argv)
     settings = GatewaySettings(

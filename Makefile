@@ -1,0 +1,77 @@
+# Insight Tracker — the two commands are `make run` and `make test`; everything else is a step.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+TOOLS := build/tools
+BUF_VERSION := 1.75.0
+GRPCURL_VERSION := v1.9.3
+BUF := $(TOOLS)/buf/node_modules/.bin/buf
+GRPCURL := $(TOOLS)/bin/grpcurl
+PYTEST_ARGS ?=
+export PYTHONPATH := $(CURDIR):$(CURDIR)/generated
+export HF_HUB_OFFLINE := 1
+
+.PHONY: setup tools proto proto-check proto-baseline lint check test run up down clean
+
+## setup: virtualenv with pinned dependencies (re-run when requirements change)
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+## tools: buf (npm) and grpcurl (Go module proxy), kept under build/tools
+tools: $(BUF) $(GRPCURL)
+
+$(BUF):
+	npm install --silent --no-audit --no-fund --prefix $(TOOLS)/buf @bufbuild/buf@$(BUF_VERSION)
+
+$(GRPCURL):
+	GOBIN=$(CURDIR)/$(TOOLS)/bin go install github.com/fullstorydev/grpcurl/cmd/grpcurl@$(GRPCURL_VERSION)
+
+## proto: regenerate generated/ from proto/
+proto: setup
+	PY=$(PY) scripts/gen_proto.sh
+
+## proto-check: buf lint, buf breaking against the released baseline, generated/ up to date
+proto-check: setup $(BUF)
+	$(PY) scripts/third_party_protos.py build/third_party
+	$(BUF) lint
+	$(BUF) breaking proto --against proto/baseline.binpb
+	PY=$(PY) scripts/gen_proto.sh >/dev/null
+	@test -z "$$(git status --porcelain -- generated)" || { \
+	  echo "generated/ is stale: run 'make proto' and commit it"; git status --short -- generated; exit 1; }
+
+## proto-baseline: record the current API as the one buf breaking protects (at a release)
+proto-baseline: setup $(BUF)
+	$(PY) scripts/third_party_protos.py build/third_party
+	$(BUF) build proto --exclude-source-info -o proto/baseline.binpb
+
+## lint: ruff and mypy
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy services gateway scripts tests
+
+check: proto-check lint
+
+## test: set everything up and run every test (PYTEST_ARGS passes through to pytest)
+test: setup tools check
+	PATH=$(CURDIR)/$(TOOLS)/bin:$(CURDIR)/$(VENV)/bin:$$PATH $(PY) -m pytest $(PYTEST_ARGS)
+
+## run: the whole stack in the foreground on the embedded default; Ctrl-C stops it
+run: setup
+	$(PY) -m gateway.stack run
+
+## up / down: the same in the background
+up: setup
+	$(PY) -m gateway.stack up
+
+down:
+	$(PY) -m gateway.stack down
+
+clean:
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache

