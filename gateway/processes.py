@@ -42,8 +42,12 @@ class ManagedProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env=self._env, cwd=self._cwd,
+                self.argv,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=self._env,
+                cwd=self._cwd,
                 # Detached processes survive the launcher (make up); attached ones share its
                 # process group so Ctrl-C reaches them too.
                 start_new_session=detached,
@@ -92,7 +96,9 @@ class ManagedProcess:
 def grpc_serving(address: str, service: str = "") -> bool:
     try:
         with grpc.insecure_channel(address) as channel:
-            reply = health_pb2_grpc.HealthStub(channel).Check(
+            stub = health_pb2_grpc.HealthStub(channel)
+            # types-grpcio-health-checking declares the methods on the servicer only.
+            reply = stub.Check(  # type: ignore[attr-defined]
                 health_pb2.HealthCheckRequest(service=service), timeout=1.0
             )
     except grpc.RpcError:

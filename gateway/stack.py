@@ -65,9 +65,15 @@ class StackConfig:
 
     @classmethod
     def on_free_ports(cls, data_dir: pathlib.Path, run_dir: pathlib.Path) -> StackConfig:
-        return cls(data_dir=data_dir, run_dir=run_dir, http_port=free_port(),
-                   admin_port=free_port(), insight_port=free_port(), redis_port=free_port(),
-                   jwt_secret=secrets.token_urlsafe(48))
+        return cls(
+            data_dir=data_dir,
+            run_dir=run_dir,
+            http_port=free_port(),
+            admin_port=free_port(),
+            insight_port=free_port(),
+            redis_port=free_port(),
+            jwt_secret=secrets.token_urlsafe(48),
+        )
 
     @property
     def rest_url(self) -> str:
@@ -98,21 +104,24 @@ class Stack:
     def service_env(self) -> dict[str, str]:
         c = self.config
         env = dict(os.environ)
-        env.update({
-            "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'generated'}",
-            "INSIGHT_DATA_DIR": str(c.data_dir),
-            "INSIGHT_REDIS_URL": c.effective_redis_url,
-            "INSIGHT_INSIGHT_PORT": str(c.insight_port),
-            "INSIGHT_JWT_SECRET": c.jwt_secret,
-            "HF_HUB_OFFLINE": "1",
-            "OMP_NUM_THREADS": "1",
-        })
+        env.update(
+            {
+                "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'generated'}",
+                "INSIGHT_DATA_DIR": str(c.data_dir),
+                "INSIGHT_REDIS_URL": c.effective_redis_url,
+                "INSIGHT_INSIGHT_PORT": str(c.insight_port),
+                "INSIGHT_JWT_SECRET": c.jwt_secret,
+                "HF_HUB_OFFLINE": "1",
+                "OMP_NUM_THREADS": "1",
+            }
+        )
         env.update(c.extra_env)
         return env
 
     def _add(self, name: str, argv: list[str]) -> ManagedProcess:
-        process = ManagedProcess(name, argv, self.config.run_dir / "logs",
-                                 env=self.service_env(), cwd=ROOT)
+        process = ManagedProcess(
+            name, argv, self.config.run_dir / "logs", env=self.service_env(), cwd=ROOT
+        )
         self.processes[name] = process
         return process
 
@@ -137,34 +146,61 @@ class Stack:
         redis_dir = c.data_dir / "redis"
         redis_dir.mkdir(parents=True, exist_ok=True)
         # Append-only file: queued jobs and revocations survive a restart of the embedded Redis.
-        redis = self._add("redis", [
-            str(_redis_binary()), "--port", str(c.redis_port), "--bind", "127.0.0.1",
-            "--dir", str(redis_dir), "--appendonly", "yes", "--appendfsync", "everysec",
-            "--save", "",
-        ])
+        redis = self._add(
+            "redis",
+            [
+                str(_redis_binary()),
+                "--port",
+                str(c.redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(redis_dir),
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "everysec",
+                "--save",
+                "",
+            ],
+        )
         redis.start(detached)
         redis.wait_until(lambda: redis_ready(c.redis_port), 30, "answering PING")
 
     def start_envoy(self, detached: bool = False) -> None:
         c = self.config
         upstream = ("127.0.0.1", c.insight_port)
-        config_text = render_envoy_config(GatewaySettings(
-            http_port=c.http_port, admin_port=c.admin_port,
-            descriptor_path=ROOT / "generated" / "descriptor.binpb",
-            # graph and assistant are not built yet: the insight service answers UNIMPLEMENTED.
-            upstreams={"insight": upstream, "graph": upstream, "assistant": upstream},
-            rate_limit_tokens=c.rate_limit_tokens,
-            rate_limit_fill_per_second=c.rate_limit_fill_per_second,
-        ))
+        config_text = render_envoy_config(
+            GatewaySettings(
+                http_port=c.http_port,
+                admin_port=c.admin_port,
+                descriptor_path=ROOT / "generated" / "descriptor.binpb",
+                # graph and assistant are not built yet: the insight service answers UNIMPLEMENTED.
+                upstreams={"insight": upstream, "graph": upstream, "assistant": upstream},
+                rate_limit_tokens=c.rate_limit_tokens,
+                rate_limit_fill_per_second=c.rate_limit_fill_per_second,
+            )
+        )
         config_path = c.run_dir / "envoy.yaml"
         config_path.write_text(config_text)
-        envoy = self._add("envoy", [
-            str(_envoy_binary()), "-c", str(config_path), "--log-level", "warning",
-            "--base-id", str(c.admin_port),
-        ])
+        envoy = self._add(
+            "envoy",
+            [
+                str(_envoy_binary()),
+                "-c",
+                str(config_path),
+                "--log-level",
+                "warning",
+                "--base-id",
+                str(c.admin_port),
+            ],
+        )
         envoy.start(detached)
-        envoy.wait_until(lambda: http_ok(f"http://127.0.0.1:{c.admin_port}/ready"),
-                         START_TIMEOUT_SECONDS, "ready")
+        envoy.wait_until(
+            lambda: http_ok(f"http://127.0.0.1:{c.admin_port}/ready"),
+            START_TIMEOUT_SECONDS,
+            "ready",
+        )
 
     def stop(self) -> None:
         # Envoy first so no new calls arrive, Redis last so services drain into it.

@@ -33,15 +33,22 @@ def unique_email() -> str:
     return f"user-{uuid.uuid4().hex[:12]}@example.com"
 
 
-def register_and_login(client: httpx.Client, password: str = "correct horse battery") -> dict[str, str]:
+def register_and_login(
+    client: httpx.Client, password: str = "correct horse battery"
+) -> dict[str, str]:
     email = unique_email()
     registered = client.post("/auth/register", json={"email": email, "password": password})
     assert registered.status_code == 200, registered.text
     login = client.post("/auth/login", json={"email": email, "password": password})
     assert login.status_code == 200, login.text
     tokens = login.json()
-    return {"email": email, "password": password, "user_id": registered.json()["user"]["id"],
-            "access": tokens["accessToken"], "refresh": tokens["refreshToken"]}
+    return {
+        "email": email,
+        "password": password,
+        "user_id": registered.json()["user"]["id"],
+        "access": tokens["accessToken"],
+        "refresh": tokens["refreshToken"],
+    }
 
 
 @pytest.fixture()

@@ -47,9 +47,7 @@ class AccessPolicy:
     public: frozenset[str] = frozenset()
     service_only: frozenset[str] = frozenset()
     default: Access = Access.USER
-    always_public: tuple[str, ...] = field(
-        default=("/grpc.health.v1.Health/", "/grpc.reflection.")
-    )
+    always_public: tuple[str, ...] = field(default=("/grpc.health.v1.Health/", "/grpc.reflection."))
 
     def rule_for(self, method: str) -> Access:
         if method.startswith(self.always_public) or method in self.public:
@@ -110,8 +108,9 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
             inner_unary = handler.unary_unary
 
             async def unary(request: Any, context: Context) -> Any:
-                return await self._run(method, metadata, rule, context,
-                                       lambda: inner_unary(request, context))
+                return await self._run(
+                    method, metadata, rule, context, lambda: inner_unary(request, context)
+                )
 
             return grpc.unary_unary_rpc_method_handler(
                 unary, handler.request_deserializer, handler.response_serializer
@@ -119,11 +118,10 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
         if handler.stream_unary is not None:
             inner_stream = handler.stream_unary
 
-            async def stream_unary(
-                requests: AsyncIterator[Any], context: Context
-            ) -> Any:
-                return await self._run(method, metadata, rule, context,
-                                       lambda: inner_stream(requests, context))
+            async def stream_unary(requests: AsyncIterator[Any], context: Context) -> Any:
+                return await self._run(
+                    method, metadata, rule, context, lambda: inner_stream(requests, context)
+                )
 
             return grpc.stream_unary_rpc_method_handler(
                 stream_unary, handler.request_deserializer, handler.response_serializer
@@ -162,5 +160,4 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
         finally:
             elapsed = time.perf_counter() - started
             observe_rpc(method, code, elapsed)
-            log.info("rpc", extra={"method": method, "code": code,
-                                   "ms": round(elapsed * 1000, 2)})
+            log.info("rpc", extra={"method": method, "code": code, "ms": round(elapsed * 1000, 2)})

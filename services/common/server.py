@@ -57,8 +57,9 @@ async def serve(
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     names = [r.service_name for r in registrations]
-    reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME],
-                                        server)
+    reflection.enable_server_reflection(
+        [*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server
+    )
     address = f"{settings.bind_host}:{port}"
     if server.add_insecure_port(address) == 0:
         raise SystemExit(f"{name}: cannot listen on {address}")

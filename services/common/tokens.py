@@ -54,8 +54,13 @@ class TokenCodec:
 
     def issue_service(self, service: str, ttl_seconds: int = 3600) -> str:
         now = int(time.time())
-        claims = {"sub": service, "typ": SERVICE, "iss": self._issuer, "iat": now,
-                  "exp": now + ttl_seconds}
+        claims = {
+            "sub": service,
+            "typ": SERVICE,
+            "iss": self._issuer,
+            "iat": now,
+            "exp": now + ttl_seconds,
+        }
         return jwt.encode(claims, self._service_secret, algorithm=self._algorithm)
 
     def verify(self, token: str) -> Caller:

@@ -35,8 +35,10 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
     ) -> auth_pb2.LoginResponse:
         session = await self._accounts.login(request.email, request.password)
         return auth_pb2.LoginResponse(
-            access_token=session.access_token, refresh_token=session.refresh_token,
-            token_type=session.token_type, expires_in=session.expires_in,
+            access_token=session.access_token,
+            refresh_token=session.refresh_token,
+            token_type=session.token_type,
+            expires_in=session.expires_in,
         )
 
     async def Refresh(
@@ -44,8 +46,10 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
     ) -> auth_pb2.RefreshResponse:
         session = await self._accounts.refresh(request.refresh_token)
         return auth_pb2.RefreshResponse(
-            access_token=session.access_token, refresh_token=session.refresh_token,
-            token_type=session.token_type, expires_in=session.expires_in,
+            access_token=session.access_token,
+            refresh_token=session.refresh_token,
+            token_type=session.token_type,
+            expires_in=session.expires_in,
         )
 
     async def Logout(
@@ -124,6 +128,7 @@ class InsightServicer(insight_pb2_grpc.InsightServiceServicer):
             if size > MAX_AUDIO_BYTES:
                 raise InvalidArgument.field("audio", f"must be at most {MAX_AUDIO_BYTES} bytes")
             chunks.append(message.audio.data)
-        insight = await self._insights.create_from_audio(owner_id, content_type, b"".join(chunks),
-                                                         tags)
+        insight = await self._insights.create_from_audio(
+            owner_id, content_type, b"".join(chunks), tags
+        )
         return insight_pb2.UploadAudioResponse(insight=insight_to_proto(insight))

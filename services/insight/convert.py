@@ -28,8 +28,12 @@ def timestamp(moment: dt.datetime) -> Timestamp:
 
 
 def user_to_proto(user: User) -> auth_pb2.User:
-    return auth_pb2.User(id=user.id, email=user.email, display_name=user.display_name,
-                         create_time=timestamp(user.create_time))
+    return auth_pb2.User(
+        id=user.id,
+        email=user.email,
+        display_name=user.display_name,
+        create_time=timestamp(user.create_time),
+    )
 
 
 def insight_to_proto(insight: Insight) -> insight_pb2.Insight:
@@ -50,11 +54,13 @@ def insight_to_proto(insight: Insight) -> insight_pb2.Insight:
         update_time=timestamp(insight.update_time),
     )
     if insight.audio is not None:
-        message.audio.CopyFrom(insight_pb2.AudioInfo(
-            duration_seconds=insight.audio.duration_seconds,
-            format=insight.audio.format,
-            size_bytes=insight.audio.size_bytes,
-        ))
+        message.audio.CopyFrom(
+            insight_pb2.AudioInfo(
+                duration_seconds=insight.audio.duration_seconds,
+                format=insight.audio.format,
+                size_bytes=insight.audio.size_bytes,
+            )
+        )
     return message
 
 
@@ -64,9 +70,13 @@ def filter_from_proto(request: insight_pb2.ListInsightsRequest) -> InsightFilter
         theme=request.theme.strip(),
         status=STATUS_FROM_PROTO.get(request.status),
         source=SOURCE_FROM_PROTO.get(request.source),
-        created_after=(request.created_after.ToDatetime(dt.UTC)
-                       if request.HasField("created_after") else None),
-        created_before=(request.created_before.ToDatetime(dt.UTC)
-                        if request.HasField("created_before") else None),
+        created_after=(
+            request.created_after.ToDatetime(dt.UTC) if request.HasField("created_after") else None
+        ),
+        created_before=(
+            request.created_before.ToDatetime(dt.UTC)
+            if request.HasField("created_before")
+            else None
+        ),
         query=request.query.strip(),
     )

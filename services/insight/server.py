@@ -43,8 +43,13 @@ async def main() -> None:
     store = make_store(settings)
     await store.open()
     redis = async_redis(settings.redis_url)
-    codec = TokenCodec(settings.jwt_secret, settings.jwt_algorithm, settings.jwt_issuer,
-                       settings.access_token_ttl_seconds, settings.service_token_secret)
+    codec = TokenCodec(
+        settings.jwt_secret,
+        settings.jwt_algorithm,
+        settings.jwt_issuer,
+        settings.access_token_ttl_seconds,
+        settings.service_token_secret,
+    )
     token_state = TokenState(redis, settings.refresh_token_ttl_seconds)
     accounts = AccountManager(store, Argon2PasswordHasher(), codec, token_state)
     insights = InsightManager(store, RqPipelineQueue(settings.redis_url))
@@ -58,11 +63,18 @@ async def main() -> None:
         port=settings.insight_port,
         settings=settings,
         registrations=[
-            Registration(AUTH_SERVICE, lambda s: auth_pb2_grpc.add_AuthServiceServicer_to_server(
-                AuthServicer(accounts), s)),
-            Registration(INSIGHT_SERVICE,
-                         lambda s: insight_pb2_grpc.add_InsightServiceServicer_to_server(
-                             InsightServicer(insights), s)),
+            Registration(
+                AUTH_SERVICE,
+                lambda s: auth_pb2_grpc.add_AuthServiceServicer_to_server(
+                    AuthServicer(accounts), s
+                ),
+            ),
+            Registration(
+                INSIGHT_SERVICE,
+                lambda s: insight_pb2_grpc.add_InsightServiceServicer_to_server(
+                    InsightServicer(insights), s
+                ),
+            ),
         ],
         authenticator=Authenticator(codec, token_state),
         policy=POLICY,

@@ -50,8 +50,12 @@ class AccountManager:
         check_registration(email, password, display_name)
         password_hash = await self._hasher.hash(password)
         return await self._store.add_user(
-            NewAccount(id=uuid.uuid4().hex, email=email, display_name=display_name,
-                       password_hash=password_hash)
+            NewAccount(
+                id=uuid.uuid4().hex,
+                email=email,
+                display_name=display_name,
+                password_hash=password_hash,
+            )
         )
 
     async def login(self, email: str, password: str) -> Session:
@@ -85,8 +89,10 @@ class AccountManager:
         replacement = f"{family_id}.{new_opaque_token()}"
         outcome = await self._tokens.rotate(family_id, refresh_token.strip(), replacement)
         if outcome is RotationOutcome.REUSED:
-            log.warning("refresh token reused; family revoked",
-                        extra={"user_id": user_id, "family_id": family_id})
+            log.warning(
+                "refresh token reused; family revoked",
+                extra={"user_id": user_id, "family_id": family_id},
+            )
             raise Unauthenticated(REFRESH_FAILED)
         if outcome is not RotationOutcome.ROTATED:
             raise Unauthenticated(REFRESH_FAILED)

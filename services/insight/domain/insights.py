@@ -46,8 +46,11 @@ def _filter_fingerprint(where: InsightFilter) -> str:
 
 
 def encode_page_token(cursor: PageCursor, where: InsightFilter) -> str:
-    payload = {"t": to_micros(cursor.create_time), "i": cursor.insight_id,
-               "f": _filter_fingerprint(where)}
+    payload = {
+        "t": to_micros(cursor.create_time),
+        "i": cursor.insight_id,
+        "f": _filter_fingerprint(where),
+    }
     return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
 
 
@@ -78,9 +81,15 @@ class InsightManager:
         problems.raise_if_any()
         now = utc_now()
         insight = Insight(
-            id=uuid.uuid4().hex, owner_id=owner_id, text=text, tags=clean_tags,
-            source=Source.TEXT, status=Status.PENDING, version=1,
-            create_time=now, update_time=now,
+            id=uuid.uuid4().hex,
+            owner_id=owner_id,
+            text=text,
+            tags=clean_tags,
+            source=Source.TEXT,
+            status=Status.PENDING,
+            version=1,
+            create_time=now,
+            update_time=now,
         )
         await self._store.add_insight(insight)
         await self._queue_safely(insight)
@@ -95,9 +104,15 @@ class InsightManager:
         audio = check_audio(content_type, data)
         now = utc_now()
         insight = Insight(
-            id=uuid.uuid4().hex, owner_id=owner_id, text="", tags=clean_tags,
-            source=Source.AUDIO, status=Status.PENDING, version=1,
-            create_time=now, update_time=now,
+            id=uuid.uuid4().hex,
+            owner_id=owner_id,
+            text="",
+            tags=clean_tags,
+            source=Source.AUDIO,
+            status=Status.PENDING,
+            version=1,
+            create_time=now,
+            update_time=now,
             audio=AudioInfo(audio.format, len(data), audio.duration_seconds),
         )
         await self._store.add_insight(insight, audio=data)
@@ -110,8 +125,9 @@ class InsightManager:
         try:
             await self._queue.enqueue_processing(insight.id, insight.version)
         except Unavailable:
-            log.warning("queue unavailable; insight left for the sweeper",
-                        extra={"insight_id": insight.id})
+            log.warning(
+                "queue unavailable; insight left for the sweeper", extra={"insight_id": insight.id}
+            )
 
     async def get(self, owner_id: str, insight_id: str) -> Insight:
         insight = await self._store.get_insight(owner_id, insight_id)
@@ -126,8 +142,11 @@ class InsightManager:
         size = check_page_size(page_size, problems)
         if len(where.query) > MAX_QUERY_CHARS:
             problems.add("query", f"must be at most {MAX_QUERY_CHARS} characters")
-        if (where.created_after and where.created_before
-                and where.created_after >= where.created_before):
+        if (
+            where.created_after
+            and where.created_before
+            and where.created_after >= where.created_before
+        ):
             problems.add("created_before", "must be later than created_after")
         problems.raise_if_any()
         cursor = decode_page_token(page_token, where)
@@ -167,20 +186,31 @@ class InsightManager:
         fields: dict[str, object] = {}
         if text is not None and text != current.text:
             # New text invalidates every enrichment: the pipeline runs again.
-            fields.update(text=text, status=Status.PENDING, status_reason="", language="",
-                          entities=(), keywords=())
+            fields.update(
+                text=text,
+                status=Status.PENDING,
+                status_reason="",
+                language="",
+                entities=(),
+                keywords=(),
+            )
             if not current.theme_set_by_person:
                 fields.update(theme="", theme_confidence=0.0)
         if tags is not None and tags != current.tags:
             fields["tags"] = tags
         current_theme = (current.theme, current.theme_set_by_person)
         if theme is not None and (theme, bool(theme)) != current_theme:
-            fields.update(theme=theme, theme_confidence=1.0 if theme else 0.0,
-                          theme_set_by_person=bool(theme))
+            fields.update(
+                theme=theme, theme_confidence=1.0 if theme else 0.0, theme_set_by_person=bool(theme)
+            )
         if not fields:
             return current
-        return dataclasses.replace(current, **fields,  # type: ignore[arg-type]
-                                   version=current.version + 1, update_time=utc_now())
+        return dataclasses.replace(
+            current,
+            **fields,  # type: ignore[arg-type]
+            version=current.version + 1,
+            update_time=utc_now(),
+        )
 
     async def delete(self, owner_id: str, insight_id: str) -> None:
         if not await self._store.delete_insight(owner_id, insight_id):

@@ -88,9 +88,7 @@ def check_registration(email: str, password: str, display_name: str) -> None:
     if len(email) > MAX_EMAIL_CHARS or not _EMAIL.match(email):
         problems.add("email", "must be a valid email address")
     if not MIN_PASSWORD_CHARS <= len(password) <= MAX_PASSWORD_CHARS:
-        problems.add(
-            "password", f"must be {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters"
-        )
+        problems.add("password", f"must be {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters")
     if len(display_name) > MAX_DISPLAY_NAME_CHARS or _CONTROL.search(display_name):
         problems.add(
             "display_name", f"must be at most {MAX_DISPLAY_NAME_CHARS} printable characters"

@@ -41,14 +41,25 @@ _ASSIGNMENTS = ", ".join(f"{name.strip()} = ?" for name in _INSIGHT_COLUMNS.spli
 def _insight_row(insight: Insight) -> tuple[Any, ...]:
     audio = insight.audio
     return (
-        insight.id, insight.owner_id, insight.text, json.dumps(list(insight.tags)),
-        insight.source.value, insight.status.value, insight.status_reason, insight.language,
+        insight.id,
+        insight.owner_id,
+        insight.text,
+        json.dumps(list(insight.tags)),
+        insight.source.value,
+        insight.status.value,
+        insight.status_reason,
+        insight.language,
         json.dumps([[e.text, e.label] for e in insight.entities]),
-        json.dumps(list(insight.keywords)), insight.theme, insight.theme_confidence,
+        json.dumps(list(insight.keywords)),
+        insight.theme,
+        insight.theme_confidence,
         int(insight.theme_set_by_person),
-        audio.format if audio else None, audio.size_bytes if audio else None,
+        audio.format if audio else None,
+        audio.size_bytes if audio else None,
         audio.duration_seconds if audio else None,
-        insight.version, to_micros(insight.create_time), to_micros(insight.update_time),
+        insight.version,
+        to_micros(insight.create_time),
+        to_micros(insight.update_time),
     )
 
 
@@ -172,8 +183,13 @@ class SqliteInsightStore:
                 await db.execute(
                     "INSERT INTO users (id, email, password_hash, display_name, create_us) "
                     "VALUES (?, ?, ?, ?, ?)",
-                    (account.id, account.email, account.password_hash, account.display_name,
-                     to_micros(account.create_time)),
+                    (
+                        account.id,
+                        account.email,
+                        account.password_hash,
+                        account.display_name,
+                        to_micros(account.create_time),
+                    ),
                 )
         except sqlite3.IntegrityError as exc:
             raise AlreadyExists("this email is already registered") from exc
