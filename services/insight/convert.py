@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from google.protobuf.timestamp_pb2 import Timestamp
+
 from insighttracker.auth.v1 import auth_pb2
 from insighttracker.insight.v1 import insight_pb2
-
 from services.insight.domain.models import Insight, InsightFilter, Source, Status, User
 
 SOURCE_TO_PROTO = {Source.TEXT: insight_pb2.Insight.TEXT, Source.AUDIO: insight_pb2.Insight.AUDIO}

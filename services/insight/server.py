@@ -9,7 +9,6 @@ import asyncio
 
 from insighttracker.auth.v1 import auth_pb2, auth_pb2_grpc
 from insighttracker.insight.v1 import insight_pb2, insight_pb2_grpc
-
 from services.common.config import Settings
 from services.common.interceptors import AccessPolicy, Authenticator
 from services.common.logs import configure_logging
