@@ -37,7 +37,9 @@ async def _login(channel: grpc.aio.Channel) -> list[tuple[str, str]]:
 async def test_health_reports_serving(channel: grpc.aio.Channel) -> None:
     health = health_pb2_grpc.HealthStub(channel)
     for service in ("", "insighttracker.insight.v1.InsightService"):
-        reply = await health.Check(health_pb2.HealthCheckRequest(service=service))
+        reply = await health.Check(  # type: ignore[attr-defined]  # stubs declare servicer only
+            health_pb2.HealthCheckRequest(service=service)
+        )
         assert reply.status == health_pb2.HealthCheckResponse.SERVING
 
 
