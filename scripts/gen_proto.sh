@@ -14,7 +14,7 @@ rm -rf generated && mkdir -p generated
 "$PY" -m grpc_tools.protoc -Iproto -Ibuild/third_party -I"$WKT" \
   --python_out=generated --grpc_python_out=generated \
   --mypy_out=generated --mypy_grpc_out=generated \
-  "${SOURCES[@]}"
+  "${SOURCES[@]}" 2> >(grep -v '^Writing mypy to' >&2)
 # The descriptor set carries error_details so Envoy can render google.rpc details as JSON.
 "$PY" -m grpc_tools.protoc -Iproto -Ibuild/third_party -I"$WKT" \
   --include_imports --descriptor_set_out=generated/descriptor.binpb \

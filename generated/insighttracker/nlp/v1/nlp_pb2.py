@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1finsighttracker/nlp/v1/nlp.proto\x12\x15insighttracker.nlp.v1\"0\n\x0e\x41nalyzeRequest\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\"*\n\x0bNamedEntity\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\r\n\x05label\x18\x02 \x01(\t\"\xa7\x01\n\x0f\x41nalyzeResponse\x12\x10\n\x08language\x18\x01 \x01(\t\x12\x34\n\x08\x65ntities\x18\x02 \x03(\x0b\x32\".insighttracker.nlp.v1.NamedEntity\x12\x10\n\x08keywords\x18\x03 \x03(\t\x12\r\n\x05theme\x18\x04 \x01(\t\x12\x18\n\x10theme_confidence\x18\x05 \x01(\x02\x12\x11\n\tembedding\x18\x06 \x03(\x02\"\x1d\n\x0c\x45mbedRequest\x12\r\n\x05texts\x18\x01 \x03(\t\"\x1b\n\tEmbedding\x12\x0e\n\x06values\x18\x01 \x03(\x02\"E\n\rEmbedResponse\x12\x34\n\nembeddings\x18\x01 \x03(\x0b\x32 .insighttracker.nlp.v1.Embedding\">\n\x0b\x41udioFormat\x12\x14\n\x0c\x63ontent_type\x18\x01 \x01(\t\x12\x19\n\x11sample_rate_hertz\x18\x02 \x01(\x05\"k\n\x11TranscribeRequest\x12\x34\n\x06\x66ormat\x18\x01 \x01(\x0b\x32\".insighttracker.nlp.v1.AudioFormatH\x00\x12\x15\n\x0b\x61udio_chunk\x18\x02 \x01(\x0cH\x00\x42\t\n\x07payload\"a\n\x11TranscriptSegment\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x15\n\rstart_seconds\x18\x02 \x01(\x02\x12\x13\n\x0b\x65nd_seconds\x18\x03 \x01(\x02\x12\x12\n\nconfidence\x18\x04 \x01(\x02\"x\n\x12TranscribeResponse\x12\x0c\n\x04text\x18\x01 \x01(\t\x12:\n\x08segments\x18\x02 \x03(\x0b\x32(.insighttracker.nlp.v1.TranscriptSegment\x12\x18\n\x10\x64uration_seconds\x18\x03 \x01(\x02\x32\x9f\x02\n\nNlpService\x12X\n\x07\x41nalyze\x12%.insighttracker.nlp.v1.AnalyzeRequest\x1a&.insighttracker.nlp.v1.AnalyzeResponse\x12R\n\x05\x45mbed\x12#.insighttracker.nlp.v1.EmbedRequest\x1a$.insighttracker.nlp.v1.EmbedResponse\x12\x63\n\nTranscribe\x12(.insighttracker.nlp.v1.TranscribeRequest\x1a).insighttracker.nlp.v1.TranscribeResponse(\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1finsighttracker/nlp/v1/nlp.proto\x12\x15insighttracker.nlp.v1\"D\n\x0e\x41nalyzeRequest\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\x12\n\ninsight_id\x18\x03 \x01(\t\"*\n\x0bNamedEntity\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\r\n\x05label\x18\x02 \x01(\t\"\xa7\x01\n\x0f\x41nalyzeResponse\x12\x10\n\x08language\x18\x01 \x01(\t\x12\x34\n\x08\x65ntities\x18\x02 \x03(\x0b\x32\".insighttracker.nlp.v1.NamedEntity\x12\x10\n\x08keywords\x18\x03 \x03(\t\x12\r\n\x05theme\x18\x04 \x01(\t\x12\x18\n\x10theme_confidence\x18\x05 \x01(\x02\x12\x11\n\tembedding\x18\x06 \x03(\x02\"\x1d\n\x0c\x45mbedRequest\x12\r\n\x05texts\x18\x01 \x03(\t\"\x1b\n\tEmbedding\x12\x0e\n\x06values\x18\x01 \x03(\x02\"E\n\rEmbedResponse\x12\x34\n\nembeddings\x18\x01 \x03(\x0b\x32 .insighttracker.nlp.v1.Embedding\">\n\x0b\x41udioFormat\x12\x14\n\x0c\x63ontent_type\x18\x01 \x01(\t\x12\x19\n\x11sample_rate_hertz\x18\x02 \x01(\x05\"k\n\x11TranscribeRequest\x12\x34\n\x06\x66ormat\x18\x01 \x01(\x0b\x32\".insighttracker.nlp.v1.AudioFormatH\x00\x12\x15\n\x0b\x61udio_chunk\x18\x02 \x01(\x0cH\x00\x42\t\n\x07payload\"a\n\x11TranscriptSegment\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x15\n\rstart_seconds\x18\x02 \x01(\x02\x12\x13\n\x0b\x65nd_seconds\x18\x03 \x01(\x02\x12\x12\n\nconfidence\x18\x04 \x01(\x02\"x\n\x12TranscribeResponse\x12\x0c\n\x04text\x18\x01 \x01(\t\x12:\n\x08segments\x18\x02 \x03(\x0b\x32(.insighttracker.nlp.v1.TranscriptSegment\x12\x18\n\x10\x64uration_seconds\x18\x03 \x01(\x02\x32\x9f\x02\n\nNlpService\x12X\n\x07\x41nalyze\x12%.insighttracker.nlp.v1.AnalyzeRequest\x1a&.insighttracker.nlp.v1.AnalyzeResponse\x12R\n\x05\x45mbed\x12#.insighttracker.nlp.v1.EmbedRequest\x1a$.insighttracker.nlp.v1.EmbedResponse\x12\x63\n\nTranscribe\x12(.insighttracker.nlp.v1.TranscribeRequest\x1a).insighttracker.nlp.v1.TranscribeResponse(\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,25 +32,25 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'insighttracker.nlp.v1.nlp_p
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_ANALYZEREQUEST']._serialized_start=58
-  _globals['_ANALYZEREQUEST']._serialized_end=106
-  _globals['_NAMEDENTITY']._serialized_start=108
-  _globals['_NAMEDENTITY']._serialized_end=150
-  _globals['_ANALYZERESPONSE']._serialized_start=153
-  _globals['_ANALYZERESPONSE']._serialized_end=320
-  _globals['_EMBEDREQUEST']._serialized_start=322
-  _globals['_EMBEDREQUEST']._serialized_end=351
-  _globals['_EMBEDDING']._serialized_start=353
-  _globals['_EMBEDDING']._serialized_end=380
-  _globals['_EMBEDRESPONSE']._serialized_start=382
-  _globals['_EMBEDRESPONSE']._serialized_end=451
-  _globals['_AUDIOFORMAT']._serialized_start=453
-  _globals['_AUDIOFORMAT']._serialized_end=515
-  _globals['_TRANSCRIBEREQUEST']._serialized_start=517
-  _globals['_TRANSCRIBEREQUEST']._serialized_end=624
-  _globals['_TRANSCRIPTSEGMENT']._serialized_start=626
-  _globals['_TRANSCRIPTSEGMENT']._serialized_end=723
-  _globals['_TRANSCRIBERESPONSE']._serialized_start=725
-  _globals['_TRANSCRIBERESPONSE']._serialized_end=845
-  _globals['_NLPSERVICE']._serialized_start=848
-  _globals['_NLPSERVICE']._serialized_end=1135
+  _globals['_ANALYZEREQUEST']._serialized_end=126
+  _globals['_NAMEDENTITY']._serialized_start=128
+  _globals['_NAMEDENTITY']._serialized_end=170
+  _globals['_ANALYZERESPONSE']._serialized_start=173
+  _globals['_ANALYZERESPONSE']._serialized_end=340
+  _globals['_EMBEDREQUEST']._serialized_start=342
+  _globals['_EMBEDREQUEST']._serialized_end=371
+  _globals['_EMBEDDING']._serialized_start=373
+  _globals['_EMBEDDING']._serialized_end=400
+  _globals['_EMBEDRESPONSE']._serialized_start=402
+  _globals['_EMBEDRESPONSE']._serialized_end=471
+  _globals['_AUDIOFORMAT']._serialized_start=473
+  _globals['_AUDIOFORMAT']._serialized_end=535
+  _globals['_TRANSCRIBEREQUEST']._serialized_start=537
+  _globals['_TRANSCRIBEREQUEST']._serialized_end=644
+  _globals['_TRANSCRIPTSEGMENT']._serialized_start=646
+  _globals['_TRANSCRIPTSEGMENT']._serialized_end=743
+  _globals['_TRANSCRIBERESPONSE']._serialized_start=745
+  _globals['_TRANSCRIBERESPONSE']._serialized_end=865
+  _globals['_NLPSERVICE']._serialized_start=868
+  _globals['_NLPSERVICE']._serialized_end=1155
 # @@protoc_insertion_point(module_scope)

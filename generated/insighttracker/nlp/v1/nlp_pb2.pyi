@@ -24,19 +24,23 @@ class AnalyzeRequest(_message.Message):
 
     TEXT_FIELD_NUMBER: _builtins.int
     OWNER_ID_FIELD_NUMBER: _builtins.int
+    INSIGHT_ID_FIELD_NUMBER: _builtins.int
     text: _builtins.str
     """The text, at most 20,000 characters."""
     owner_id: _builtins.str
     """The owner, whose own theme classifier and corpus are used when they exist."""
+    insight_id: _builtins.str
+    """The insight the text belongs to, so a repeated analysis counts it in the corpus only once."""
     def __init__(
         self,
         *,
         text: _builtins.str = ...,
         owner_id: _builtins.str = ...,
+        insight_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["owner_id", b"owner_id", "text", b"text"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["insight_id", b"insight_id", "owner_id", b"owner_id", "text", b"text"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -1,0 +1,35 @@
+"""The pipeline's RQ queue: its name, and the one way a processing job is queued.
+
+Both the insight service (on create/edit) and the worker's sweeper (re-queueing stale insights)
+queue jobs, so the job's name, id scheme and retry policy live here once.
+"""
+
+from __future__ import annotations
+
+import redis
+from rq import Queue, Retry
+
+PIPELINE_QUEUE = "pipeline"
+# Referenced by name so the insight service never imports worker code.
+PROCESS_INSIGHT_JOB = "services.worker.jobs.process_insight"
+RETRY_INTERVALS_SECONDS = [2, 10, 30]
+JOB_TIMEOUT_SECONDS = 15 * 60  # a 10-minute voice note must fit
+
+
+def pipeline_queue(connection: redis.Redis) -> Queue:
+    return Queue(PIPELINE_QUEUE, connection=connection)
+
+
+def enqueue_process_insight(queue: Queue, insight_id: str, version: int, request_id: str) -> None:
+    queue.enqueue(
+        PROCESS_INSIGHT_JOB,
+        insight_id,
+        version,
+        request_id,
+        # The id names the version; the job itself is idempotent, so a re-queue is harmless.
+        job_id=f"insight-{insight_id}-v{version}",
+        retry=Retry(max=len(RETRY_INTERVALS_SECONDS), interval=RETRY_INTERVALS_SECONDS),
+        job_timeout=JOB_TIMEOUT_SECONDS,
+        failure_ttl=7 * 24 * 3600,
+        result_ttl=3600,
+    )

@@ -1,0 +1,64 @@
+"""What the pipeline needs from other services, as plain types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class PermanentError(Exception):
+    """The input can never be processed (e.g. undecodable audio): fail now, do not retry."""
+
+
+class TransientError(Exception):
+    """A dependency is down or slow: retry later."""
+
+
+@dataclass(frozen=True)
+class ClaimedInsight:
+    id: str
+    version: int
+    owner_id: str
+    text: str
+    audio: bytes | None
+    audio_format: str
+
+
+@dataclass(frozen=True)
+class Transcript:
+    text: str
+    duration_seconds: float
+
+
+@dataclass(frozen=True)
+class TextAnalysis:
+    language: str
+    entities: list[tuple[str, str]]
+    keywords: list[str]
+    theme: str
+    theme_confidence: float
+    embedding: list[float] = field(default_factory=list)
+
+
+class InsightSteps(Protocol):
+    def claim(self, insight_id: str, version: int) -> ClaimedInsight | None:
+        """The insight, now PROCESSING; None when this job is obsolete (stale, done, deleted)."""
+
+    def complete(
+        self, claimed: ClaimedInsight, analysis: TextAnalysis, transcript: Transcript | None
+    ) -> bool:
+        """Writes the enrichment; False when the person changed the insight meanwhile."""
+
+    def fail(self, insight_id: str, version: int, reason: str) -> None: ...
+
+    def stale(self, older_than_seconds: int, limit: int) -> list[tuple[str, int]]: ...
+
+
+class Nlp(Protocol):
+    def analyze(self, owner_id: str, insight_id: str, text: str) -> TextAnalysis: ...
+
+    def transcribe(self, content_type: str, audio: bytes) -> Transcript: ...
+
+
+class Graph(Protocol):
+    def link(self, claimed: ClaimedInsight, text: str, analysis: TextAnalysis) -> None: ...
