@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import struct
 import wave
 from dataclasses import dataclass
 
@@ -37,7 +38,9 @@ def check_audio(content_type: str, data: bytes) -> CheckedAudio:
     try:
         with wave.open(io.BytesIO(data)) as reader:
             frames, rate = reader.getnframes(), reader.getframerate()
-    except (wave.Error, EOFError) as exc:
+    # A damaged header makes `wave` raise more than wave.Error (EOFError, RuntimeError on chunk
+    # sizes past the end of the file, ...): any of them means "not a readable WAV".
+    except (wave.Error, EOFError, RuntimeError, ValueError, struct.error) as exc:
         raise InvalidArgument.field("audio", f"is not a readable WAV file ({exc})") from exc
     if rate <= 0 or frames <= 0:
         raise InvalidArgument.field("audio", "contains no samples")

@@ -62,7 +62,7 @@ def decode_page_token(token: str, where: InsightFilter) -> PageCursor | None:
         payload = json.loads(base64.urlsafe_b64decode(padded.encode()))
         cursor = PageCursor(from_micros(int(payload["t"])), str(payload["i"]))
         fingerprint = payload["f"]
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, OverflowError) as exc:
         raise InvalidArgument.field("page_token", "is not a token this API issued") from exc
     if fingerprint != _filter_fingerprint(where):
         raise InvalidArgument.field("page_token", "was issued for different filters")

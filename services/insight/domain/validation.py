@@ -68,6 +68,8 @@ def check_theme(theme: str, field: str, problems: Violations) -> str:
     theme = theme.strip()
     if len(theme) > MAX_THEME_CHARS:
         problems.add(field, f"must be at most {MAX_THEME_CHARS} characters")
+    elif _CONTROL.search(theme):
+        problems.add(field, "must not contain control characters")
     return theme
 
 

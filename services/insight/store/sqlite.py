@@ -116,17 +116,23 @@ def _where(owner_id: str, where: InsightFilter) -> tuple[str, list[Any]]:
     if where.created_before is not None:
         clauses.append("create_us < ?")
         params.append(to_micros(where.created_before))
-    for word in where.query.lower().split():
-        # instr() matches the word literally: no LIKE wildcards to escape.
-        clauses.append("instr(lower(text), ?) > 0")
+    for word in where.query.casefold().split():
+        # instr() matches the word literally (no LIKE wildcards to escape); casefold() is Python's,
+        # registered on the connection, because SQLite's lower() folds ASCII only.
+        clauses.append("instr(casefold(text), ?) > 0")
         params.append(word)
     return " AND ".join(clauses), params
+
+
+def _casefold(text: str | None) -> str | None:
+    return text.casefold() if text is not None else None
 
 
 class SqliteInsightStore:
     def __init__(self, path: pathlib.Path) -> None:
         self._path = path
         self._db: aiosqlite.Connection | None = None
+        self._read_db: aiosqlite.Connection | None = None
         # One connection: every write runs in a transaction of its own, one at a time, so a
         # statement can never land inside (and roll back with) another call's transaction.
         self._write_lock = asyncio.Lock()
@@ -137,8 +143,13 @@ class SqliteInsightStore:
             raise Unavailable("insight store is not open")
         return self._db
 
-    async def open(self) -> None:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
+    @property
+    def _reader(self) -> aiosqlite.Connection:
+        if self._read_db is None:
+            raise Unavailable("insight store is not open")
+        return self._read_db
+
+    async def _connect(self) -> aiosqlite.Connection:
         db = await aiosqlite.connect(self._path, isolation_level=None)
         db.row_factory = sqlite3.Row
         await db.execute("PRAGMA journal_mode=WAL")
@@ -146,6 +157,12 @@ class SqliteInsightStore:
         await db.execute("PRAGMA synchronous=FULL")
         await db.execute("PRAGMA foreign_keys=ON")
         await db.execute("PRAGMA busy_timeout=5000")
+        await db.create_function("casefold", 1, _casefold, deterministic=True)
+        return db
+
+    async def open(self) -> None:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        db = await self._connect()
         await db.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)"
         )
@@ -159,6 +176,9 @@ class SqliteInsightStore:
                 f"BEGIN; {script}; INSERT INTO schema_migrations VALUES ({version}); COMMIT;"
             )
         self._db = db
+        # Reads use their own connection: under WAL they see only committed data, never the
+        # inside of a write transaction in flight on the writer.
+        self._read_db = await self._connect()
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -173,9 +193,10 @@ class SqliteInsightStore:
             await db.execute("COMMIT")
 
     async def close(self) -> None:
-        if self._db is not None:
-            await self._db.close()
-            self._db = None
+        for db in (self._read_db, self._db):
+            if db is not None:
+                await db.close()
+        self._db = self._read_db = None
 
     async def add_user(self, account: NewAccount) -> User:
         try:
@@ -196,7 +217,7 @@ class SqliteInsightStore:
         return User(account.id, account.email, account.display_name, account.create_time)
 
     async def find_credentials(self, email: str) -> tuple[User, str] | None:
-        async with self._conn.execute(
+        async with self._reader.execute(
             "SELECT id, email, display_name, create_us, password_hash FROM users WHERE email = ?",
             (email,),
         ) as cur:
@@ -224,7 +245,7 @@ class SqliteInsightStore:
         )
 
     async def get_insight(self, owner_id: str, insight_id: str) -> Insight | None:
-        async with self._conn.execute(
+        async with self._reader.execute(
             f"SELECT {_INSIGHT_COLUMNS} FROM insights WHERE id = ? AND owner_id = ?",
             (insight_id, owner_id),
         ) as cur:
@@ -232,14 +253,14 @@ class SqliteInsightStore:
         return _insight_from_row(row) if row else None
 
     async def get_insight_any_owner(self, insight_id: str) -> Insight | None:
-        async with self._conn.execute(
+        async with self._reader.execute(
             f"SELECT {_INSIGHT_COLUMNS} FROM insights WHERE id = ?", (insight_id,)
         ) as cur:
             row = await cur.fetchone()
         return _insight_from_row(row) if row else None
 
     async def get_audio(self, insight_id: str) -> bytes | None:
-        async with self._conn.execute(
+        async with self._reader.execute(
             "SELECT data FROM insight_audio WHERE insight_id = ?", (insight_id,)
         ) as cur:
             row = await cur.fetchone()
@@ -249,7 +270,7 @@ class SqliteInsightStore:
         self, owner_id: str, where: InsightFilter, page_size: int, after: PageCursor | None
     ) -> InsightPage:
         condition, params = _where(owner_id, where)
-        async with self._conn.execute(
+        async with self._reader.execute(
             f"SELECT COUNT(*) FROM insights WHERE {condition}", params
         ) as cur:
             count_row = await cur.fetchone()
@@ -259,7 +280,7 @@ class SqliteInsightStore:
             page_condition += " AND (create_us < ? OR (create_us = ? AND id < ?))"
             after_us = to_micros(after.create_time)
             page_params += [after_us, after_us, after.insight_id]
-        async with self._conn.execute(
+        async with self._reader.execute(
             f"SELECT {_INSIGHT_COLUMNS} FROM insights WHERE {page_condition} "
             "ORDER BY create_us DESC, id DESC LIMIT ?",
             [*page_params, page_size + 1],
@@ -292,7 +313,7 @@ class SqliteInsightStore:
         return cur.rowcount == 1
 
     async def list_stale(self, updated_before_us: int, limit: int) -> list[tuple[str, int]]:
-        async with self._conn.execute(
+        async with self._reader.execute(
             "SELECT id, version FROM insights WHERE status IN ('PENDING', 'PROCESSING') "
             "AND update_us < ? ORDER BY update_us LIMIT ?",
             (updated_before_us, limit),
