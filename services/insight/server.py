@@ -14,6 +14,7 @@ from insighttracker.insight.v1 import (
     insight_pb2,
     insight_pb2_grpc,
 )
+from services.common.clients import ServiceCredential, async_channel
 from services.common.config import Settings
 from services.common.interceptors import AccessPolicy, Authenticator
 from services.common.logs import configure_logging
@@ -23,8 +24,10 @@ from services.common.token_state import TokenState
 from services.common.tokens import TokenCodec
 from services.insight.api import AuthServicer, InsightServicer
 from services.insight.domain.accounts import AccountManager
+from services.insight.domain.graph_removals import GraphRemovalOutbox
 from services.insight.domain.insights import InsightManager
 from services.insight.domain.pipeline import PipelineSteps
+from services.insight.graph_client import GrpcGraphNodes
 from services.insight.internal_api import InsightInternalServicer
 from services.insight.passwords import Argon2PasswordHasher
 from services.insight.pipeline_queue import RqPipelineQueue
@@ -62,9 +65,16 @@ async def main() -> None:
     )
     token_state = TokenState(redis, settings.refresh_token_ttl_seconds)
     accounts = AccountManager(store, Argon2PasswordHasher(), codec, token_state)
-    insights = InsightManager(store, RqPipelineQueue(settings.redis_url))
+    graph_channel = async_channel(settings.graph_address)
+    outbox = GraphRemovalOutbox(
+        store, GrpcGraphNodes(graph_channel, ServiceCredential(codec, "insight")), 5.0
+    )
+    outbox_task = asyncio.create_task(outbox.run_forever())
+    insights = InsightManager(store, RqPipelineQueue(settings.redis_url), on_delete=outbox.kick)
 
     async def close() -> None:
+        outbox_task.cancel()
+        await graph_channel.close()
         await store.close()
         await redis.aclose()
 

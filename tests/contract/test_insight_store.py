@@ -528,3 +528,16 @@ async def test_reopening_keeps_data(insight_store: InsightStore, reopen_store: R
     assert found[0] == user
     with pytest.raises(AlreadyExists):
         await again.add_user(account("u-2", "ada@example.com"))
+
+
+async def test_a_delete_leaves_a_graph_removal_until_forgotten(insight_store: InsightStore) -> None:
+    await insight_store.add_insight(make_insight("gone", owner_id=ALICE))
+    await insight_store.add_insight(make_insight("kept", owner_id=ALICE))
+    assert await insight_store.pending_graph_removals(10) == []
+
+    assert await insight_store.delete_insight(ALICE, "gone")
+    assert not await insight_store.delete_insight(BOB, "kept")  # not Bob's: nothing recorded
+    assert await insight_store.pending_graph_removals(10) == [("gone", ALICE)]
+
+    await insight_store.forget_graph_removal("gone")
+    assert await insight_store.pending_graph_removals(10) == []

@@ -8,6 +8,7 @@ import hashlib
 import json
 import logging
 import uuid
+from collections.abc import Callable
 
 from services.common.clock import from_micros, to_micros, utc_now
 from services.common.errors import Aborted, InvalidArgument, NotFound, Unavailable
@@ -70,9 +71,15 @@ def decode_page_token(token: str, where: InsightFilter) -> PageCursor | None:
 
 
 class InsightManager:
-    def __init__(self, store: InsightStore, queue: PipelineQueue) -> None:
+    def __init__(
+        self,
+        store: InsightStore,
+        queue: PipelineQueue,
+        on_delete: Callable[[], None] = lambda: None,
+    ) -> None:
         self._store = store
         self._queue = queue
+        self._on_delete = on_delete  # e.g. wake the graph-removal outbox
 
     async def create(self, owner_id: str, text: str, tags: list[str]) -> Insight:
         problems = Violations()
@@ -216,3 +223,4 @@ class InsightManager:
     async def delete(self, owner_id: str, insight_id: str) -> None:
         if not await self._store.delete_insight(owner_id, insight_id):
             raise NotFound(NOT_FOUND_MESSAGE)
+        self._on_delete()

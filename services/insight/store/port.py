@@ -47,7 +47,14 @@ class InsightStore(Protocol):
         """Writes `insight` if the stored version is still `expected_version` (compare-and-set)."""
 
     async def delete_insight(self, owner_id: str, insight_id: str) -> bool:
-        """Removes the insight and its voice note; False when there was none."""
+        """Removes the insight and its voice note, and records in the same transaction that its
+        graph node must go too (see pending_graph_removals); False when there was none."""
+
+    async def pending_graph_removals(self, limit: int) -> list[tuple[str, str]]:
+        """(insight id, owner id) of deleted insights whose graph nodes may still exist."""
+
+    async def forget_graph_removal(self, insight_id: str) -> None:
+        """The graph confirmed the removal."""
 
     async def list_stale(self, updated_before_us: int, limit: int) -> list[tuple[str, int]]:
         """(id, version) of insights PENDING or PROCESSING not updated since the given time."""

@@ -12,7 +12,7 @@ from typing import Any
 
 import aiosqlite
 
-from services.common.clock import from_micros, to_micros
+from services.common.clock import from_micros, to_micros, utc_now
 from services.common.errors import AlreadyExists, Unavailable
 from services.insight.domain.models import (
     AudioInfo,
@@ -310,7 +310,23 @@ class SqliteInsightStore:
             cur = await db.execute(
                 "DELETE FROM insights WHERE id = ? AND owner_id = ?", (insight_id, owner_id)
             )
+            if cur.rowcount == 1:
+                await db.execute(
+                    "INSERT OR REPLACE INTO graph_removals VALUES (?, ?, ?)",
+                    (insight_id, owner_id, to_micros(utc_now())),
+                )
         return cur.rowcount == 1
+
+    async def pending_graph_removals(self, limit: int) -> list[tuple[str, str]]:
+        async with self._reader.execute(
+            "SELECT insight_id, owner_id FROM graph_removals ORDER BY create_us LIMIT ?", (limit,)
+        ) as cur:
+            rows = await cur.fetchall()
+        return [(row["insight_id"], row["owner_id"]) for row in rows]
+
+    async def forget_graph_removal(self, insight_id: str) -> None:
+        async with self._transaction() as db:
+            await db.execute("DELETE FROM graph_removals WHERE insight_id = ?", (insight_id,))
 
     async def list_stale(self, updated_before_us: int, limit: int) -> list[tuple[str, int]]:
         async with self._reader.execute(

@@ -45,4 +45,12 @@ MIGRATIONS: tuple[str, ...] = (
         data BLOB NOT NULL
     );
     """,
+    # 2: an outbox of deleted insights whose graph nodes still have to be removed.
+    """
+    CREATE TABLE graph_removals (
+        insight_id TEXT PRIMARY KEY,
+        owner_id TEXT NOT NULL,
+        create_us INTEGER NOT NULL
+    );
+    """,
 )
