@@ -8,6 +8,7 @@ BUF_VERSION := 1.75.0
 GRPCURL_VERSION := v1.9.3
 BUF := $(TOOLS)/buf/node_modules/.bin/buf
 GRPCURL := $(TOOLS)/bin/grpcurl
+FERRETDB := $(TOOLS)/bin/ferretdb
 PYTEST_ARGS ?=
 export PYTHONPATH := $(CURDIR):$(CURDIR)/generated
 export HF_HUB_OFFLINE := 1
@@ -24,14 +25,17 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-## tools: buf (npm) and grpcurl (Go module proxy), kept under build/tools
-tools: $(BUF) $(GRPCURL)
+## tools: buf (npm), grpcurl and FerretDB (Go module proxy), kept under build/tools
+tools: $(BUF) $(GRPCURL) $(FERRETDB)
 
 $(BUF):
 	npm install --silent --no-audit --no-fund --prefix $(TOOLS)/buf @bufbuild/buf@$(BUF_VERSION)
 
 $(GRPCURL):
 	GOBIN=$(CURDIR)/$(TOOLS)/bin go install github.com/fullstorydev/grpcurl/cmd/grpcurl@$(GRPCURL_VERSION)
+
+$(FERRETDB):
+	scripts/install_ferretdb.sh
 
 ## proto: regenerate generated/ from proto/
 proto: setup

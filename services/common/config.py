@@ -49,6 +49,11 @@ class Settings:
     insight_address: str
     nlp_address: str
     graph_address: str
+    # Scale-out engines; empty means the embedded default (SQLite).
+    mongo_uri: str
+    mongo_database: str
+    mongo_write_concern: str
+    mongo_read_preference: str
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -85,4 +90,8 @@ class Settings:
             insight_address=_env("INSIGHT_INSIGHT_ADDRESS", f"127.0.0.1:{insight_port}"),
             nlp_address=_env("INSIGHT_NLP_ADDRESS", f"127.0.0.1:{nlp_port}"),
             graph_address=_env("INSIGHT_GRAPH_ADDRESS", f"127.0.0.1:{graph_port}"),
+            mongo_uri=_env("INSIGHT_MONGO_URI", ""),
+            mongo_database=_env("INSIGHT_MONGO_DATABASE", ""),
+            mongo_write_concern=_env("INSIGHT_MONGO_WRITE_CONCERN", "majority"),
+            mongo_read_preference=_env("INSIGHT_MONGO_READ_PREFERENCE", "primary"),
         )

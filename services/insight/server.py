@@ -31,6 +31,7 @@ from services.insight.graph_client import GrpcGraphNodes
 from services.insight.internal_api import InsightInternalServicer
 from services.insight.passwords import Argon2PasswordHasher
 from services.insight.pipeline_queue import RqPipelineQueue
+from services.insight.store.mongo import MongoInsightStore
 from services.insight.store.port import InsightStore
 from services.insight.store.sqlite import SqliteInsightStore
 
@@ -47,6 +48,13 @@ POLICY = AccessPolicy(
 
 
 def make_store(settings: Settings) -> InsightStore:
+    if settings.mongo_uri:
+        return MongoInsightStore(
+            settings.mongo_uri,
+            settings.mongo_database or None,
+            write_concern=settings.mongo_write_concern,
+            read_preference=settings.mongo_read_preference,
+        )
     return SqliteInsightStore(settings.data_dir / "insight.sqlite3")
 
 

@@ -8,15 +8,19 @@ marks the adapter needs (for example `pytest.mark.mongo` for one that needs a ru
 from __future__ import annotations
 
 import pathlib
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import pytest
+from pymongo import AsyncMongoClient
 
+from services.insight.store.mongo import MongoInsightStore
 from services.insight.store.port import InsightStore
 from services.insight.store.sqlite import SqliteInsightStore
+from tests.engines import shared_ferretdb_uri
 
 
 class StoreBackend(Protocol):
@@ -49,7 +53,34 @@ async def sqlite_backend(tmp_path: pathlib.Path) -> AsyncIterator[StoreBackend]:
     yield SqliteBackend(tmp_path / "store" / "insights.db")
 
 
-BACKENDS: tuple[BackendSpec, ...] = (BackendSpec("sqlite", sqlite_backend),)
+@dataclass(frozen=True)
+class MongoBackend:
+    uri: str
+    database: str
+
+    def new_store(self) -> InsightStore:
+        return MongoInsightStore(self.uri, self.database)
+
+
+@asynccontextmanager
+async def mongo_backend(tmp_path: pathlib.Path) -> AsyncIterator[StoreBackend]:
+    """A fresh database of the session's FerretDB (started on first use), dropped afterwards."""
+    uri = shared_ferretdb_uri()
+    database = f"contract_{uuid.uuid4().hex[:16]}"
+    try:
+        yield MongoBackend(uri, database)
+    finally:
+        client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(uri)
+        try:
+            await client.drop_database(database)
+        finally:
+            await client.close()
+
+
+BACKENDS: tuple[BackendSpec, ...] = (
+    BackendSpec("sqlite", sqlite_backend),
+    BackendSpec("mongo", mongo_backend, marks=(pytest.mark.mongo,)),
+)
 _BY_NAME = {spec.name: spec for spec in BACKENDS}
 _BACKEND_KEY = pytest.StashKey[StoreBackend]()
 

@@ -541,3 +541,98 @@ async def test_a_delete_leaves_a_graph_removal_until_forgotten(insight_store: In
 
     await insight_store.forget_graph_removal("gone")
     assert await insight_store.pending_graph_removals(10) == []
+
+
+# --- no value is ever read as a query operator or a pattern ---
+
+HOSTILE = ['{"$ne": ""}', '{"$gt": ""}', "$where", "$ne", ".*", "^", "a|b", "[a-z]", "\\", "(?i)"]
+
+
+@pytest.fixture()
+async def hostile_store(insight_store: InsightStore) -> InsightStore:
+    await insight_store.add_insight(
+        make_insight("plain", created=at(0), text="an ordinary note", tags=("work",), theme="Work")
+    )
+    for n, value in enumerate(HOSTILE):
+        await insight_store.add_insight(
+            make_insight(
+                f"h{n}", created=at(n + 1), text=f"literal {value} here", tags=(value,), theme=value
+            )
+        )
+    return insight_store
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+async def test_tag_and_theme_match_only_literally(hostile_store: InsightStore, value: str) -> None:
+    expected = [f"h{HOSTILE.index(value)}"]
+
+    assert await list_ids(hostile_store, InsightFilter(tag=value)) == expected
+    assert await list_ids(hostile_store, InsightFilter(theme=value)) == expected
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+async def test_query_word_matches_only_literally(hostile_store: InsightStore, value: str) -> None:
+    # Every hostile value is one word; only the insight whose text holds it literally matches
+    # (and for "^", "\\" and "$ne" also those whose value contains it).
+    expected = {f"h{n}" for n, other in enumerate(HOSTILE) if value.casefold() in other.casefold()}
+
+    assert set(await list_ids(hostile_store, InsightFilter(query=value))) == expected
+
+
+@pytest.mark.parametrize(
+    "query", ['{"$ne":', "$where:", ".", "*", "?", "(", ")", "+", "\x00", "\\d"]
+)
+async def test_query_metacharacters_match_nothing_absent(
+    hostile_store: InsightStore, query: str
+) -> None:
+    expected = {
+        f"h{n}" for n, value in enumerate(HOSTILE) if query in f"literal {value} here".casefold()
+    }
+
+    assert set(await list_ids(hostile_store, InsightFilter(query=query))) == expected
+
+
+@pytest.mark.parametrize(
+    "email", ['{"$ne": ""}', "$where", ".*", "ada@example.com.*", "ADA@example.com"]
+)
+async def test_email_lookup_is_literal(insight_store: InsightStore, email: str) -> None:
+    await insight_store.add_user(account("u-1", "ada@example.com"))
+
+    assert await insight_store.find_credentials(email) is None
+
+
+async def test_hostile_email_is_stored_and_found_literally(insight_store: InsightStore) -> None:
+    await insight_store.add_user(account("u-1", '{"$ne": ""}'))
+    await insight_store.add_user(account("u-2", "ada@example.com"))
+
+    found = await insight_store.find_credentials('{"$ne": ""}')
+
+    assert found is not None
+    assert found[0].id == "u-1"
+
+
+@pytest.mark.parametrize("insight_id", ['{"$ne": ""}', "$where", ".*"])
+async def test_hostile_ids_address_nothing_else(
+    insight_store: InsightStore, insight_id: str
+) -> None:
+    await insight_store.add_insight(make_insight("real"), audio=b"voice")
+
+    assert await insight_store.get_insight(ALICE, insight_id) is None
+    assert await insight_store.get_insight_any_owner(insight_id) is None
+    assert await insight_store.get_audio(insight_id) is None
+    assert await insight_store.delete_insight(ALICE, insight_id) is False
+    assert await insight_store.get_insight(ALICE, "real") is not None
+    assert await list_ids(insight_store, owner_id='{"$ne": ""}') == []
+
+
+# --- a voice note as large as the API allows ---
+
+
+async def test_large_audio_round_trips(insight_store: InsightStore) -> None:
+    # 25 MB: more than one 16 MiB document can hold, and not a multiple of any chunk size.
+    data = bytes(range(251)) * (25_000_000 // 251) + b"end"
+    await insight_store.add_insight(full_insight("big"), audio=data)
+
+    assert await insight_store.get_audio("big") == data
+    assert await insight_store.delete_insight(ALICE, "big") is True
+    assert await insight_store.get_audio("big") is None

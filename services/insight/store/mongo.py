@@ -1,0 +1,566 @@
+"""MongoInsightStore: the scale-out adapter, over PyMongo's async API (MongoDB, or FerretDB).
+
+Collections of the database:
+
+- `users`: {_id: user id, email (unique), password_hash, display_name, create_us}.
+- `insights`: one document per insight, _id = insight id. Times are int64 microseconds since the
+  epoch, as in SqliteInsightStore, so ordering and ties are the same. `text_folded` is
+  `text.casefold()`, what the query filter searches (SQLite folds with the same function).
+  `audio_blob` ({key, chunks, size}) names the chunks of the insight's voice note.
+- `insight_audio`: voice notes in chunks of at most 4 MiB, _id = "<key>:<n>" (a document may not
+  exceed 16 MiB; a voice note may be 25 MB).
+- `graph_removals`: the outbox of deleted insights whose graph nodes must still go.
+
+No user value is ever read as a query operator: every value placed in a filter is checked to be
+a plain str or int first (anything else is InvalidArgument), and query words become regular
+expressions in which every ASCII character other than a letter or digit is written as an
+`\\x{..}` escape, so a word matches only its own characters, in PCRE (MongoDB) as in RE2
+(FerretDB).
+
+There are no multi-document transactions (FerretDB v1 has none), so each write that touches
+more than one document is ordered so that a failure between any two steps loses nothing:
+
+- add_insight writes the voice-note chunks first, under a fresh random key, then the insight,
+  which names that key. The insight is the commit point: until it exists the chunks are
+  unreachable, so a failure in between leaves unreachable chunks, never an insight whose voice
+  note is missing, and a re-used insight id can never reach an earlier insight's audio.
+- delete_insight records the graph removal first, then deletes the insight, then its chunks.
+  A failure after the record leaves a record whose insight still exists: pending_graph_removals
+  skips records whose insight still exists, so that graph node is not removed, and the record
+  becomes due when a later delete succeeds. A failure after the insight's delete leaves the
+  record (the graph node goes) and at worst unreachable chunks. So a deleted insight's graph
+  node is always removed eventually, and a live insight's never.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import uuid
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Final, ParamSpec, TypeVar
+
+from bson.int64 import Int64
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, WriteConcern
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import (
+    ConfigurationError,
+    ConnectionFailure,
+    DuplicateKeyError,
+    ExecutionTimeout,
+    WTimeoutError,
+)
+from pymongo.read_preferences import _ServerMode, make_read_preference, read_pref_mode_from_name
+
+from services.common.clock import from_micros, to_micros, utc_now
+from services.common.errors import AlreadyExists, InvalidArgument, Unavailable
+from services.insight.domain.models import (
+    AudioInfo,
+    Entity,
+    Insight,
+    InsightFilter,
+    InsightPage,
+    NewAccount,
+    PageCursor,
+    Source,
+    Status,
+    User,
+)
+
+Document = dict[str, Any]
+P = ParamSpec("P")
+R = TypeVar("R")
+
+DEFAULT_DATABASE: Final = "insight"
+AUDIO_CHUNK_BYTES: Final = 4 * 1024 * 1024
+READ_PREFERENCES: Final = (
+    "primary",
+    "primaryPreferred",
+    "secondary",
+    "secondaryPreferred",
+    "nearest",
+)
+# Read without these: they serve queries and the voice note, not the domain.
+_INSIGHT_PROJECTION: Final = {"text_folded": False, "audio_blob": False}
+_STALE_STATUSES: Final = (Status.PENDING.value, Status.PROCESSING.value)
+
+
+def parse_write_concern(text: str) -> WriteConcern:
+    """'majority' (the default: a write survives the loss of the primary) or a number of nodes;
+    writes are always journaled before they are acknowledged."""
+    value = text.strip()
+    if value.isdigit():
+        return WriteConcern(w=int(value), j=True)
+    if value == "majority":
+        return WriteConcern(w="majority", j=True)
+    raise ValueError(f"write concern must be 'majority' or a number of nodes, not {text!r}")
+
+
+def parse_read_preference(text: str) -> _ServerMode:
+    """One of READ_PREFERENCES. Anything but "primary" may read data a moment old: a read that
+    follows a write of the same request could miss it."""
+    name = text.strip()
+    if name not in READ_PREFERENCES:
+        raise ValueError(f"read preference must be one of {', '.join(READ_PREFERENCES)}")
+    return make_read_preference(read_pref_mode_from_name(name), None)
+
+
+def _text(value: object, field: str) -> str:
+    """A value for a filter: a plain str, never a document a server could read as operators."""
+    if not isinstance(value, str):
+        raise InvalidArgument.field(field, "must be a string")
+    return str(value)
+
+
+def _integer(value: object, field: str) -> Int64:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidArgument.field(field, "must be an integer")
+    return Int64(value)
+
+
+def _micros(value: object, field: str) -> Int64:
+    if not isinstance(value, dt.datetime):
+        raise InvalidArgument.field(field, "must be a time")
+    return Int64(to_micros(value))
+
+
+def _literal_pattern(word: str) -> str:
+    """A regular expression that matches `word` literally in PCRE (MongoDB) and RE2 (FerretDB):
+    letters, digits and non-ASCII characters stand for themselves (none is a metacharacter in
+    either); every other character is written as \\x{..}, which also keeps NUL out of the pattern
+    (a BSON regular expression is a C string)."""
+    return "".join(
+        char if char.isalnum() or not char.isascii() else f"\\x{{{ord(char):02x}}}" for char in word
+    )
+
+
+def _insight_fields(insight: Insight) -> Document:
+    """Every stored field of an insight but _id, owner_id and audio_blob."""
+    audio = insight.audio
+    text = _text(insight.text, "text")
+    return {
+        "text": text,
+        "text_folded": text.casefold(),
+        "tags": [_text(tag, "tags") for tag in insight.tags],
+        "source": insight.source.value,
+        "status": insight.status.value,
+        "status_reason": _text(insight.status_reason, "status_reason"),
+        "language": _text(insight.language, "language"),
+        # Sub-documents, not [text, label] pairs: FerretDB v1 stores no nested arrays.
+        "entities": [
+            {"text": _text(e.text, "entities.text"), "label": _text(e.label, "entities.label")}
+            for e in insight.entities
+        ],
+        "keywords": [_text(keyword, "keywords") for keyword in insight.keywords],
+        "theme": _text(insight.theme, "theme"),
+        "theme_confidence": float(insight.theme_confidence),
+        "theme_set_by_person": bool(insight.theme_set_by_person),
+        "audio": None
+        if audio is None
+        else {
+            "format": _text(audio.format, "audio.format"),
+            "size_bytes": _integer(audio.size_bytes, "audio.size_bytes"),
+            "duration_seconds": float(audio.duration_seconds),
+        },
+        "version": _integer(insight.version, "version"),
+        "create_us": _micros(insight.create_time, "create_time"),
+        "update_us": _micros(insight.update_time, "update_time"),
+    }
+
+
+def _insight_from_document(doc: Document) -> Insight:
+    audio = doc.get("audio")
+    return Insight(
+        id=str(doc["_id"]),
+        owner_id=str(doc["owner_id"]),
+        text=str(doc["text"]),
+        tags=tuple(str(tag) for tag in doc["tags"]),
+        source=Source(doc["source"]),
+        status=Status(doc["status"]),
+        status_reason=str(doc["status_reason"]),
+        language=str(doc["language"]),
+        entities=tuple(Entity(str(e["text"]), str(e["label"])) for e in doc["entities"]),
+        keywords=tuple(str(keyword) for keyword in doc["keywords"]),
+        theme=str(doc["theme"]),
+        theme_confidence=float(doc["theme_confidence"]),
+        theme_set_by_person=bool(doc["theme_set_by_person"]),
+        audio=None
+        if audio is None
+        else AudioInfo(
+            format=str(audio["format"]),
+            size_bytes=int(audio["size_bytes"]),
+            duration_seconds=float(audio["duration_seconds"]),
+        ),
+        version=int(doc["version"]),
+        create_time=from_micros(int(doc["create_us"])),
+        update_time=from_micros(int(doc["update_us"])),
+    )
+
+
+def _filter(owner_id: str, where: InsightFilter) -> Document:
+    clauses: list[Document] = [{"owner_id": _text(owner_id, "owner_id")}]
+    if where.tag:
+        # On an array, equality matches any element.
+        clauses.append({"tags": _text(where.tag, "tag")})
+    if where.theme:
+        clauses.append({"theme": _text(where.theme, "theme")})
+    if where.status is not None:
+        clauses.append({"status": Status(where.status).value})
+    if where.source is not None:
+        clauses.append({"source": Source(where.source).value})
+    if where.created_after is not None:
+        clauses.append({"create_us": {"$gte": _micros(where.created_after, "created_after")}})
+    if where.created_before is not None:
+        clauses.append({"create_us": {"$lt": _micros(where.created_before, "created_before")}})
+    for word in _text(where.query, "query").casefold().split():
+        clauses.append({"text_folded": {"$regex": _literal_pattern(word)}})
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _translate_errors(
+    method: Callable[P, Awaitable[R]],
+) -> Callable[P, Coroutine[Any, Any, R]]:
+    """Turns "the database cannot be reached in time" into Unavailable (the caller may retry)."""
+
+    @functools.wraps(method)
+    async def translated(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await method(*args, **kwargs)
+        except (ConnectionFailure, ExecutionTimeout, WTimeoutError) as exc:
+            raise Unavailable("insight store is unavailable") from exc
+
+    return translated
+
+
+class MongoInsightStore:
+    def __init__(
+        self,
+        uri: str,
+        database: str | None = None,
+        *,
+        write_concern: str = "majority",
+        read_preference: str = "primary",
+        server_selection_timeout_ms: int = 10_000,
+        audio_chunk_bytes: int = AUDIO_CHUNK_BYTES,
+    ) -> None:
+        """`database` defaults to the one the URI names, else "insight"."""
+        if not 0 < audio_chunk_bytes <= 8 * 1024 * 1024:
+            raise ValueError("audio_chunk_bytes must be between 1 byte and 8 MiB")
+        self._uri = uri
+        self._database_name = database
+        self._write_concern = parse_write_concern(write_concern)
+        self._read_preference = parse_read_preference(read_preference)
+        self._server_selection_timeout_ms = server_selection_timeout_ms
+        self._audio_chunk_bytes = audio_chunk_bytes
+        self._client: AsyncMongoClient[Document] | None = None
+        self._db: AsyncDatabase[Document] | None = None
+
+    # --- connection and schema ---
+
+    @property
+    def _database(self) -> AsyncDatabase[Document]:
+        if self._db is None:
+            raise Unavailable("insight store is not open")
+        return self._db
+
+    @property
+    def _users(self) -> AsyncCollection[Document]:
+        return self._database["users"]
+
+    @property
+    def _insights(self) -> AsyncCollection[Document]:
+        return self._database["insights"]
+
+    @property
+    def _audio(self) -> AsyncCollection[Document]:
+        return self._database["insight_audio"]
+
+    @property
+    def _removals(self) -> AsyncCollection[Document]:
+        return self._database["graph_removals"]
+
+    @_translate_errors
+    async def open(self) -> None:
+        client: AsyncMongoClient[Document] = AsyncMongoClient(
+            self._uri,
+            serverSelectionTimeoutMS=self._server_selection_timeout_ms,
+            appname="insight",
+        )
+        try:
+            try:
+                default = client.get_default_database(DEFAULT_DATABASE)
+                name = self._database_name or default.name
+            except ConfigurationError:
+                name = self._database_name or DEFAULT_DATABASE
+            db = client.get_database(
+                name, write_concern=self._write_concern, read_preference=self._read_preference
+            )
+            await self._create_indexes(db)
+        except BaseException:
+            await client.close()
+            raise
+        self._client, self._db = client, db
+
+    @staticmethod
+    async def _create_indexes(db: AsyncDatabase[Document]) -> None:
+        """Idempotent: creating an index that exists with the same keys and options is a no-op."""
+        await db["users"].create_index([("email", ASCENDING)], unique=True, name="users_email")
+        insights = db["insights"]
+        await insights.create_index(
+            [("owner_id", ASCENDING), ("create_us", DESCENDING), ("_id", DESCENDING)],
+            name="insights_owner_time",
+        )
+        await insights.create_index(
+            [("owner_id", ASCENDING), ("tags", ASCENDING)], name="insights_owner_tags"
+        )
+        await insights.create_index(
+            [("owner_id", ASCENDING), ("theme", ASCENDING)], name="insights_owner_theme"
+        )
+        await insights.create_index(
+            [("status", ASCENDING), ("update_us", ASCENDING)], name="insights_status_update"
+        )
+        await db["insight_audio"].create_index(
+            [("key", ASCENDING), ("n", ASCENDING)], name="insight_audio_key_n"
+        )
+        await db["graph_removals"].create_index(
+            [("create_us", ASCENDING)], name="graph_removals_time"
+        )
+
+    async def close(self) -> None:
+        client, self._client, self._db = self._client, None, None
+        if client is not None:
+            await client.close()
+
+    # --- accounts ---
+
+    @_translate_errors
+    async def add_user(self, account: NewAccount) -> User:
+        document = {
+            "_id": _text(account.id, "id"),
+            "email": _text(account.email, "email"),
+            "password_hash": _text(account.password_hash, "password_hash"),
+            "display_name": _text(account.display_name, "display_name"),
+            "create_us": _micros(account.create_time, "create_time"),
+        }
+        try:
+            await self._users.insert_one(document)
+        except DuplicateKeyError as exc:
+            raise AlreadyExists("this email is already registered") from exc
+        return User(account.id, account.email, account.display_name, account.create_time)
+
+    @_translate_errors
+    async def find_credentials(self, email: str) -> tuple[User, str] | None:
+        doc = await self._users.find_one({"email": _text(email, "email")})
+        if doc is None:
+            return None
+        user = User(
+            str(doc["_id"]),
+            str(doc["email"]),
+            str(doc["display_name"]),
+            from_micros(int(doc["create_us"])),
+        )
+        return user, str(doc["password_hash"])
+
+    # --- insights ---
+
+    @_translate_errors
+    async def add_insight(self, insight: Insight, audio: bytes | None = None) -> None:
+        document: Document = {
+            "_id": _text(insight.id, "id"),
+            "owner_id": _text(insight.owner_id, "owner_id"),
+            **_insight_fields(insight),
+            "audio_blob": None,
+        }
+        key = None
+        if audio is not None:
+            key = uuid.uuid4().hex
+            chunks = await self._write_audio(key, insight.id, bytes(audio))
+            document["audio_blob"] = {"key": key, "chunks": chunks, "size": Int64(len(audio))}
+        try:
+            await self._insights.insert_one(document)
+        except DuplicateKeyError as exc:
+            if key is not None:
+                await self._audio.delete_many({"key": key})
+            raise AlreadyExists("this insight already exists") from exc
+
+    async def _write_audio(self, key: str, insight_id: str, data: bytes) -> int:
+        """Writes the chunks one by one: a 25 MB note in one batch would gain nothing and come
+        close to the 48 MB one message may carry."""
+        size = self._audio_chunk_bytes
+        count = 0
+        for n, start in enumerate(range(0, len(data), size)):
+            await self._audio.insert_one(
+                {
+                    "_id": f"{key}:{n}",
+                    "key": key,
+                    "n": n,
+                    "insight_id": insight_id,
+                    "data": data[start : start + size],
+                }
+            )
+            count += 1
+        return count
+
+    @_translate_errors
+    async def get_insight(self, owner_id: str, insight_id: str) -> Insight | None:
+        doc = await self._insights.find_one(
+            {"_id": _text(insight_id, "insight_id"), "owner_id": _text(owner_id, "owner_id")},
+            projection=_INSIGHT_PROJECTION,
+        )
+        return _insight_from_document(doc) if doc else None
+
+    @_translate_errors
+    async def get_insight_any_owner(self, insight_id: str) -> Insight | None:
+        doc = await self._insights.find_one(
+            {"_id": _text(insight_id, "insight_id")}, projection=_INSIGHT_PROJECTION
+        )
+        return _insight_from_document(doc) if doc else None
+
+    @_translate_errors
+    async def get_audio(self, insight_id: str) -> bytes | None:
+        insight_id = _text(insight_id, "insight_id")
+        blob = await self._audio_blob(insight_id)
+        if blob is None:
+            return None
+        key, expected = str(blob["key"]), int(blob["chunks"])
+        cursor = self._audio.find({"key": key}, projection={"n": True, "data": True}).sort(
+            "n", ASCENDING
+        )
+        chunks = [chunk async for chunk in cursor]
+        if [int(chunk["n"]) for chunk in chunks] != list(range(expected)):
+            # Deleted meanwhile (the chunks go after the insight), or damaged.
+            again = await self._audio_blob(insight_id)
+            if again is None or again["key"] != key:
+                return None
+            raise Unavailable("the voice note is incomplete")
+        return b"".join(bytes(chunk["data"]) for chunk in chunks)
+
+    async def _audio_blob(self, insight_id: str) -> Document | None:
+        doc = await self._insights.find_one({"_id": insight_id}, projection={"audio_blob": True})
+        blob = doc.get("audio_blob") if doc else None
+        return blob if isinstance(blob, dict) else None
+
+    @_translate_errors
+    async def list_insights(
+        self, owner_id: str, where: InsightFilter, page_size: int, after: PageCursor | None
+    ) -> InsightPage:
+        page_size = int(_integer(page_size, "page_size"))
+        if page_size <= 0:
+            raise InvalidArgument.field("page_size", "must be positive")
+        condition = _filter(owner_id, where)
+        total = await self._insights.count_documents(condition)
+        page_condition = condition
+        if after is not None:
+            after_us = _micros(after.create_time, "page_token")
+            after_id = _text(after.insight_id, "page_token")
+            page_condition = {
+                "$and": [
+                    condition,
+                    {
+                        "$or": [
+                            {"create_us": {"$lt": after_us}},
+                            {"create_us": after_us, "_id": {"$lt": after_id}},
+                        ]
+                    },
+                ]
+            }
+        cursor = (
+            self._insights.find(page_condition, projection=_INSIGHT_PROJECTION)
+            .sort([("create_us", DESCENDING), ("_id", DESCENDING)])
+            .limit(page_size + 1)
+        )
+        docs = [doc async for doc in cursor]
+        insights = [_insight_from_document(doc) for doc in docs[:page_size]]
+        next_cursor = None
+        if len(docs) > page_size:
+            last = insights[-1]
+            next_cursor = PageCursor(last.create_time, last.id)
+        return InsightPage(insights=insights, next_cursor=next_cursor, total_size=total)
+
+    @_translate_errors
+    async def replace_insight(self, insight: Insight, expected_version: int) -> bool:
+        result = await self._insights.update_one(
+            {
+                "_id": _text(insight.id, "id"),
+                "owner_id": _text(insight.owner_id, "owner_id"),
+                "version": _integer(expected_version, "expected_version"),
+            },
+            {"$set": _insight_fields(insight)},
+        )
+        return result.matched_count == 1
+
+    @_translate_errors
+    async def delete_insight(self, owner_id: str, insight_id: str) -> bool:
+        # The order of the steps is what keeps this safe without a transaction: module docstring.
+        mine = {"_id": _text(insight_id, "insight_id"), "owner_id": _text(owner_id, "owner_id")}
+        if await self._insights.find_one(mine, projection={"_id": True}) is None:
+            return False
+        await self._removals.update_one(
+            {"_id": insight_id},
+            {"$set": {"owner_id": owner_id, "create_us": Int64(to_micros(utc_now()))}},
+            upsert=True,
+        )
+        deleted = await self._insights.find_one_and_delete(mine)
+        if deleted is None:
+            return False  # a concurrent delete won; the removal record stands for both
+        blob = deleted.get("audio_blob")
+        if isinstance(blob, dict):
+            await self._audio.delete_many({"key": str(blob["key"])})
+        return True
+
+    @_translate_errors
+    async def pending_graph_removals(self, limit: int) -> list[tuple[str, str]]:
+        limit = int(_integer(limit, "limit"))
+        if limit <= 0:
+            return []
+        due: list[tuple[str, str]] = []
+        batch: list[tuple[str, str]] = []
+        cursor = self._removals.find({}, projection={"owner_id": True}).sort(
+            [("create_us", ASCENDING), ("_id", ASCENDING)]
+        )
+        try:
+            async for doc in cursor:
+                batch.append((str(doc["_id"]), str(doc["owner_id"])))
+                if len(batch) == limit:
+                    due += await self._deleted_only(batch)
+                    batch = []
+                    if len(due) >= limit:
+                        break
+        finally:
+            await cursor.close()
+        if batch:
+            due += await self._deleted_only(batch)
+        return due[:limit]
+
+    async def _deleted_only(self, records: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """The records whose insight is gone: one still there is a delete that has not happened
+        (yet, or ever: it failed after writing the record)."""
+        ids = [insight_id for insight_id, _ in records]
+        alive = {
+            str(doc["_id"])
+            async for doc in self._insights.find({"_id": {"$in": ids}}, projection={"_id": True})
+        }
+        return [record for record in records if record[0] not in alive]
+
+    @_translate_errors
+    async def forget_graph_removal(self, insight_id: str) -> None:
+        await self._removals.delete_one({"_id": _text(insight_id, "insight_id")})
+
+    @_translate_errors
+    async def list_stale(self, updated_before_us: int, limit: int) -> list[tuple[str, int]]:
+        limit = int(_integer(limit, "limit"))
+        if limit <= 0:
+            return []
+        cursor = (
+            self._insights.find(
+                {
+                    "status": {"$in": list(_STALE_STATUSES)},
+                    "update_us": {"$lt": _integer(updated_before_us, "updated_before_us")},
+                },
+                projection={"version": True},
+            )
+            .sort("update_us", ASCENDING)
+            .limit(limit)
+        )
+        return [(str(doc["_id"]), int(doc["version"])) async for doc in cursor]
