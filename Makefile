@@ -58,7 +58,7 @@ proto-baseline: setup $(BUF)
 ## lint: ruff and mypy
 lint: setup
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy services gateway scripts tests
+	$(VENV)/bin/mypy services gateway scripts tests bench
 
 check: proto-check lint
 

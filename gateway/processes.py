@@ -121,6 +121,18 @@ def redis_ready(port: int) -> bool:
     return False
 
 
+def rq_worker_ready(redis_url: str, pid: int) -> bool:
+    """True once the RQ worker with this pid has registered itself and waits for jobs."""
+    from rq import Worker
+
+    from services.common.redis_client import sync_redis
+
+    try:
+        return any(worker.pid == pid for worker in Worker.all(connection=sync_redis(redis_url)))
+    except Exception:  # not ready yet, whatever the reason
+        return False
+
+
 def terminate_pid(pid: int, timeout: float = 15.0) -> None:
     """Stops a process this launcher started earlier (make down)."""
     try:

@@ -8,6 +8,7 @@ the background and stop it; the test harness starts it on free ports. Run:
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import pathlib
@@ -25,6 +26,7 @@ from gateway.processes import (
     grpc_serving,
     http_ok,
     redis_ready,
+    rq_worker_ready,
     terminate_pid,
 )
 
@@ -43,6 +45,8 @@ class StackConfig:
     http_port: int
     admin_port: int
     insight_port: int
+    nlp_port: int
+    graph_port: int
     redis_url: str = ""  # empty: start the embedded Redis on redis_port
     redis_port: int = 0
     run_dir: pathlib.Path = field(default_factory=lambda: ROOT / "build" / "run")
@@ -58,6 +62,8 @@ class StackConfig:
             http_port=_port("INSIGHT_HTTP_PORT", 8080),
             admin_port=_port("INSIGHT_ENVOY_ADMIN_PORT", 9901),
             insight_port=_port("INSIGHT_INSIGHT_PORT", 50051),
+            nlp_port=_port("INSIGHT_NLP_PORT", 50053),
+            graph_port=_port("INSIGHT_GRAPH_PORT", 50052),
             redis_url=os.environ.get("INSIGHT_REDIS_URL", ""),
             redis_port=_port("INSIGHT_EMBEDDED_REDIS_PORT", 6399),
             jwt_secret=os.environ.get("INSIGHT_JWT_SECRET", ""),
@@ -71,6 +77,8 @@ class StackConfig:
             http_port=free_port(),
             admin_port=free_port(),
             insight_port=free_port(),
+            nlp_port=free_port(),
+            graph_port=free_port(),
             redis_port=free_port(),
             jwt_secret=secrets.token_urlsafe(48),
         )
@@ -110,6 +118,8 @@ class Stack:
                 "INSIGHT_DATA_DIR": str(c.data_dir),
                 "INSIGHT_REDIS_URL": c.effective_redis_url,
                 "INSIGHT_INSIGHT_PORT": str(c.insight_port),
+                "INSIGHT_NLP_PORT": str(c.nlp_port),
+                "INSIGHT_GRAPH_PORT": str(c.graph_port),
                 "INSIGHT_JWT_SECRET": c.jwt_secret,
                 "HF_HUB_OFFLINE": "1",
                 "OMP_NUM_THREADS": "1",
@@ -132,10 +142,17 @@ class Stack:
         try:
             if not c.redis_url:
                 self.start_redis(detached)
-            insight = self._add("insight", [sys.executable, "-m", "services.insight.server"])
-            insight.start(detached)
-            address = f"127.0.0.1:{c.insight_port}"
-            insight.wait_until(lambda: grpc_serving(address), START_TIMEOUT_SECONDS, "serving")
+            # All start at once (nlp loads its models meanwhile), then each must report SERVING.
+            services = {"insight": c.insight_port, "graph": c.graph_port, "nlp": c.nlp_port}
+            for name in services:
+                self._add(name, [sys.executable, "-m", f"services.{name}.server"]).start(detached)
+            for name, port in services.items():
+                self.processes[name].wait_until(
+                    functools.partial(grpc_serving, f"127.0.0.1:{port}"),
+                    START_TIMEOUT_SECONDS,
+                    "serving",
+                )
+            self.start_worker(detached)
             self.start_envoy(detached)
         except BaseException:
             self.stop()
@@ -167,16 +184,27 @@ class Stack:
         redis.start(detached)
         redis.wait_until(lambda: redis_ready(c.redis_port), 30, "answering PING")
 
+    def start_worker(self, detached: bool = False, name: str = "worker") -> ManagedProcess:
+        worker = self._add(name, [sys.executable, "-m", "services.worker.main"])
+        worker.start(detached)
+        redis_url = self.config.effective_redis_url
+        worker.wait_until(lambda: rq_worker_ready(redis_url, worker.pid), 60, "taking jobs")
+        return worker
+
     def start_envoy(self, detached: bool = False) -> None:
         c = self.config
-        upstream = ("127.0.0.1", c.insight_port)
+        insight = ("127.0.0.1", c.insight_port)
         config_text = render_envoy_config(
             GatewaySettings(
                 http_port=c.http_port,
                 admin_port=c.admin_port,
                 descriptor_path=ROOT / "generated" / "descriptor.binpb",
-                # graph and assistant are not built yet: the insight service answers UNIMPLEMENTED.
-                upstreams={"insight": upstream, "graph": upstream, "assistant": upstream},
+                # assistant is not built yet: the insight service answers UNIMPLEMENTED for it.
+                upstreams={
+                    "insight": insight,
+                    "graph": ("127.0.0.1", c.graph_port),
+                    "assistant": insight,
+                },
                 rate_limit_tokens=c.rate_limit_tokens,
                 rate_limit_fill_per_second=c.rate_limit_fill_per_second,
             )

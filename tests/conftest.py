@@ -17,7 +17,10 @@ from gateway.stack import Stack, StackConfig
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The whole stack on the embedded default, behind the real Envoy."""
     base = tmp_path_factory.mktemp("stack")
-    running = Stack(StackConfig.on_free_ports(base / "data", base / "run"))
+    config = StackConfig.on_free_ports(base / "data", base / "run")
+    # Re-queue stuck insights quickly, so crash-recovery tests finish in seconds.
+    config.extra_env.update(INSIGHT_STALE_AFTER="3", INSIGHT_SWEEP_INTERVAL="1")
+    running = Stack(config)
     running.start()
     yield running
     running.stop()

@@ -8,16 +8,32 @@ from __future__ import annotations
 
 import redis
 from rq import Queue, Retry
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 
 PIPELINE_QUEUE = "pipeline"
 # Referenced by name so the insight service never imports worker code.
 PROCESS_INSIGHT_JOB = "services.worker.jobs.process_insight"
 RETRY_INTERVALS_SECONDS = [2, 10, 30]
 JOB_TIMEOUT_SECONDS = 15 * 60  # a 10-minute voice note must fit
+_WAITING = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 
 
 def pipeline_queue(connection: redis.Redis) -> Queue:
     return Queue(PIPELINE_QUEUE, connection=connection)
+
+
+def process_job_id(insight_id: str, version: int) -> str:
+    return f"insight-{insight_id}-v{version}"
+
+
+def is_waiting(queue: Queue, insight_id: str, version: int) -> bool:
+    """True when this version's job already waits to run (queued, scheduled for a retry, ...)."""
+    try:
+        job = Job.fetch(process_job_id(insight_id, version), connection=queue.connection)
+    except NoSuchJobError:
+        return False
+    return job.get_status() in _WAITING
 
 
 def enqueue_process_insight(queue: Queue, insight_id: str, version: int, request_id: str) -> None:
@@ -27,7 +43,7 @@ def enqueue_process_insight(queue: Queue, insight_id: str, version: int, request
         version,
         request_id,
         # The id names the version; the job itself is idempotent, so a re-queue is harmless.
-        job_id=f"insight-{insight_id}-v{version}",
+        job_id=process_job_id(insight_id, version),
         retry=Retry(max=len(RETRY_INTERVALS_SECONDS), interval=RETRY_INTERVALS_SECONDS),
         job_timeout=JOB_TIMEOUT_SECONDS,
         failure_ttl=7 * 24 * 3600,

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import grpc
 
+from insighttracker.graph.v1 import graph_internal_pb2, graph_internal_pb2_grpc
 from insighttracker.insight.v1 import insight_internal_pb2 as insight_pb
 from insighttracker.insight.v1 import insight_internal_pb2_grpc, insight_pb2
 from insighttracker.nlp.v1 import nlp_pb2, nlp_pb2_grpc
@@ -152,3 +153,26 @@ class GrpcNlp:
         except grpc.RpcError as error:
             raise _translate(error) from error
         return Transcript(text=reply.text.strip(), duration_seconds=reply.duration_seconds)
+
+
+class GrpcGraph:
+    def __init__(self, channel: grpc.Channel, credential: ServiceCredential) -> None:
+        self._stub = graph_internal_pb2_grpc.GraphInternalServiceStub(channel)
+        self._credential = credential
+
+    def link(self, claimed: ClaimedInsight, text: str, analysis: TextAnalysis) -> None:
+        request = graph_internal_pb2.LinkInsightRequest(
+            insight_id=claimed.id,
+            owner_id=claimed.owner_id,
+            label=text,  # the graph service shortens it for the mind map
+            theme=analysis.theme,
+            embedding=analysis.embedding,
+            entities=[entity_text for entity_text, _ in analysis.entities],
+            keywords=analysis.keywords,
+        )
+        try:
+            self._stub.LinkInsight(
+                request, metadata=self._credential.metadata(), timeout=CALL_TIMEOUT_SECONDS
+            )
+        except grpc.RpcError as error:
+            raise _translate(error) from error

@@ -14,12 +14,12 @@ from rq import SimpleWorker
 from services.common.clients import ServiceCredential, sync_channel
 from services.common.config import Settings
 from services.common.logs import configure_logging
-from services.common.pipeline_jobs import enqueue_process_insight, pipeline_queue
+from services.common.pipeline_jobs import enqueue_process_insight, is_waiting, pipeline_queue
 from services.common.redis_client import sync_redis
 from services.common.request_context import request_id_var
 from services.common.tokens import TokenCodec
 from services.worker import jobs
-from services.worker.clients import GrpcInsightSteps, GrpcNlp
+from services.worker.clients import GrpcGraph, GrpcInsightSteps, GrpcNlp
 from services.worker.domain.pipeline import InsightPipeline
 from services.worker.domain.ports import InsightSteps
 
@@ -33,10 +33,14 @@ def sweep_forever(steps: InsightSteps, settings: Settings, stop: threading.Event
     while not stop.is_set():
         try:
             stale = steps.stale(settings.stale_after_seconds, SWEEP_BATCH)
-            for insight_id, version in stale:
+            # A job still waiting in the queue will get there; one that was started may have
+            # died with its worker (RQ cannot tell soon enough), so that one is queued again.
+            # A duplicate is harmless: claims are per version and READY/FAILED are final.
+            lost = [(i, v) for i, v in stale if not is_waiting(queue, i, v)]
+            for insight_id, version in lost:
                 enqueue_process_insight(queue, insight_id, version, f"sweep-{insight_id}")
-            if stale:
-                log.info("re-queued stale insights", extra={"count": len(stale)})
+            if lost:
+                log.info("re-queued stale insights", extra={"count": len(lost)})
         except Exception:
             log.exception("sweep failed; will retry")
         stop.wait(settings.sweep_interval_seconds)
@@ -55,7 +59,8 @@ def main() -> None:
     credential = ServiceCredential(codec, "worker")
     steps = GrpcInsightSteps(sync_channel(settings.insight_address), credential)
     nlp = GrpcNlp(sync_channel(settings.nlp_address), credential)
-    jobs.install(InsightPipeline(steps, nlp))
+    graph = GrpcGraph(sync_channel(settings.graph_address), credential)
+    jobs.install(InsightPipeline(steps, nlp, graph))
 
     stop = threading.Event()
     sweeper = threading.Thread(

@@ -71,8 +71,6 @@ def test_cors_preflight_is_answered_by_the_gateway(rest: httpx.Client) -> None:
 @pytest.mark.parametrize(
     ("method", "path"),
     [
-        ("GET", "/relationships/abc"),
-        ("GET", "/mindmap/abc"),
         ("GET", "/suggestions"),
         ("GET", "/stats"),
         ("POST", "/train"),

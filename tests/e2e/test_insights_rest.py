@@ -22,6 +22,11 @@ def _create(
     return reply.json()["insight"]  # type: ignore[no-any-return]
 
 
+def _persons_fields(insight: dict[str, Any]) -> dict[str, Any]:
+    keys = ("id", "text", "tags", "source", "version", "createTime")
+    return {key: insight[key] for key in keys}
+
+
 def test_create_stores_a_pending_text_insight(rest: httpx.Client, person: dict[str, str]) -> None:
     insight = _create(
         rest,
@@ -37,7 +42,8 @@ def test_create_stores_a_pending_text_insight(rest: httpx.Client, person: dict[s
     assert insight["createTime"] == insight["updateTime"]
     fetched = rest.get(f"/insights/{insight['id']}", headers=bearer(person["access"]))
     assert fetched.status_code == 200
-    assert fetched.json()["insight"] == insight
+    # The pipeline may already be at work on it: compare what the person wrote.
+    assert _persons_fields(fetched.json()["insight"]) == _persons_fields(insight)
 
 
 @pytest.mark.parametrize(
@@ -142,7 +148,8 @@ def test_another_persons_insight_is_404_and_unchanged(rest: httpx.Client) -> Non
     assert missing.json()["message"] == rest.get(path, headers=theirs).json()["message"]
     listed = rest.get("/insights", params={"tag": "secret"}, headers=theirs).json()
     assert listed["totalSize"] == 0 and listed.get("insights", []) == []
-    assert rest.get(path, headers=bearer(owner["access"])).json()["insight"] == insight
+    after = rest.get(path, headers=bearer(owner["access"])).json()["insight"]
+    assert _persons_fields(after) == _persons_fields(insight)
 
 
 def test_list_filters(rest: httpx.Client, person: dict[str, str]) -> None:
@@ -160,7 +167,8 @@ def test_list_filters(rest: httpx.Client, person: dict[str, str]) -> None:
     assert ids() == [third["id"], second["id"], first["id"]]
     assert ids(tag="db") == [third["id"], first["id"]]
     assert ids(theme="Cooking") == [second["id"]]
-    assert ids(status="PENDING", source="TEXT") == [third["id"], second["id"], first["id"]]
+    assert ids(source="TEXT") == [third["id"], second["id"], first["id"]]
+    assert ids(status="FAILED") == []
     assert ids(source="AUDIO") == []
     assert ids(query="GRAPH database") == [third["id"], first["id"]]
     assert ids(query="100%_") == []
@@ -245,6 +253,8 @@ def test_large_audio_upload_is_reassembled(rest: httpx.Client, person: dict[str,
     reply = rest.post("/insights/audio", content=data, headers=headers)
     assert reply.status_code == 200, reply.text
     assert reply.json()["insight"]["audio"]["sizeBytes"] == str(len(data))
+    # A minute of silence is only ballast for the pipeline shared by the other tests.
+    rest.delete(f"/insights/{reply.json()['insight']['id']}", headers=bearer(person["access"]))
 
 
 @pytest.mark.parametrize(

@@ -127,6 +127,12 @@ class FakeStore:
     async def list_stale(self, updated_before_us: int, limit: int) -> list[tuple[str, int]]:
         return []
 
+    async def pending_graph_removals(self, limit: int) -> list[tuple[str, str]]:
+        return []
+
+    async def forget_graph_removal(self, insight_id: str) -> None:
+        return None
+
 
 class FakeQueue:
     def __init__(self, error: Exception | None = None) -> None:

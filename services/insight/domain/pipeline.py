@@ -30,8 +30,9 @@ class PipelineSteps:
 
     async def claim(self, insight_id: str, version: int) -> tuple[Insight, bytes | None]:
         insight = await self._current(insight_id, version)
-        if insight.status is Status.READY:
-            raise FailedPrecondition("insight is already enriched")
+        # READY and FAILED are final for a version: only an edit (a new version) runs it again.
+        if insight.status in (Status.READY, Status.FAILED):
+            raise FailedPrecondition(f"insight is already {insight.status.value}")
         claimed = dataclasses.replace(
             insight, status=Status.PROCESSING, status_reason="", update_time=utc_now()
         )

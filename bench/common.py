@@ -1,0 +1,48 @@
+"""Shared bits of the benchmarks: percentiles, a stack on free ports, a logged-in client."""
+
+from __future__ import annotations
+
+import pathlib
+import tempfile
+import uuid
+
+import httpx
+
+from gateway.stack import Stack, StackConfig
+
+
+def percentile(values: list[float], pct: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summary(name: str, values_ms: list[float]) -> str:
+    return (
+        f"{name}: n={len(values_ms)} p50={percentile(values_ms, 50):.1f} ms "
+        f"p95={percentile(values_ms, 95):.1f} ms p99={percentile(values_ms, 99):.1f} ms"
+    )
+
+
+def start_stack(extra_workers: int = 0) -> Stack:
+    base = pathlib.Path(tempfile.mkdtemp(prefix="insight-bench-"))
+    config = StackConfig.on_free_ports(base / "data", base / "run")
+    # The benchmark measures the service, not the gateway's protective rate limit.
+    config.rate_limit_tokens = 100_000
+    config.rate_limit_fill_per_second = 100_000
+    stack = Stack(config)
+    stack.start()
+    for n in range(extra_workers):
+        stack.start_worker(name=f"worker-{n + 2}")
+    return stack
+
+
+def logged_in_client(stack: Stack) -> httpx.Client:
+    client = httpx.Client(base_url=stack.config.rest_url, timeout=60.0)
+    email, password = f"bench-{uuid.uuid4().hex[:8]}@example.com", "benchmark password"
+    client.post("/auth/register", json={"email": email, "password": password}).raise_for_status()
+    tokens = client.post("/auth/login", json={"email": email, "password": password}).json()
+    client.headers["Authorization"] = f"Bearer {tokens['accessToken']}"
+    return client

@@ -1,0 +1,44 @@
+"""TextParser on a spaCy pipeline (default en_core_web_sm; any pipeline with NER and a parser)."""
+
+from __future__ import annotations
+
+import spacy
+from spacy.language import Language
+
+from services.nlp.domain.keywords import chunk_term
+from services.nlp.domain.models import Entity, ParsedText
+
+# Components keywords and entities do not need; skipping them saves time per call.
+_UNUSED = ("textcat", "textcat_multilabel", "senter")
+
+
+class SpacyTextParser:
+    def __init__(self, nlp: Language) -> None:
+        self._nlp = nlp
+
+    @classmethod
+    def load(cls, name_or_path: str) -> SpacyTextParser:
+        try:
+            nlp = spacy.load(name_or_path, exclude=list(_UNUSED))
+        except OSError as exc:
+            raise RuntimeError(f"cannot load the spaCy pipeline {name_or_path!r}: {exc}") from exc
+        missing = {"ner", "parser"} - set(nlp.pipe_names)
+        if missing:
+            raise RuntimeError(f"spaCy pipeline {name_or_path!r} lacks {sorted(missing)}")
+        parser = cls(nlp)
+        parser.parse("Warm-up text about Berlin.")
+        return parser
+
+    def parse(self, text: str) -> ParsedText:
+        doc = self._nlp(text)
+        entities = [
+            Entity(text=ent.text.strip(), label=ent.label_) for ent in doc.ents if ent.text.strip()
+        ]
+        terms: list[str] = []
+        for chunk in doc.noun_chunks:
+            if chunk.root.pos_ == "PRON":
+                continue
+            term = chunk_term((token.lemma_, token.pos_) for token in chunk)
+            if term:
+                terms.append(term)
+        return ParsedText(entities=entities, terms=terms)

@@ -1,0 +1,1 @@
+"""Storage of the nlp service: per-owner corpus statistics (document frequencies)."""
