@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import jwt
 
+from services.common.config import Settings
 from services.common.errors import Unauthenticated
 from services.common.request_context import Caller
 
@@ -36,6 +37,16 @@ class TokenCodec:
         self._issuer = issuer
         self._access_ttl = access_ttl_seconds
         self._service_secret = service_secret
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TokenCodec:
+        return cls(
+            settings.jwt_secret,
+            settings.jwt_algorithm,
+            settings.jwt_issuer,
+            settings.access_token_ttl_seconds,
+            settings.service_token_secret,
+        )
 
     def issue_access(self, user_id: str, session_id: str) -> IssuedAccessToken:
         now = int(time.time())

@@ -49,13 +49,7 @@ async def main() -> None:
     await store.open()
     redis = async_redis(settings.redis_url)
     insight_channel = async_channel(settings.insight_address)
-    codec = TokenCodec(
-        settings.jwt_secret,
-        settings.jwt_algorithm,
-        settings.jwt_issuer,
-        settings.access_token_ttl_seconds,
-        settings.service_token_secret,
-    )
+    codec = TokenCodec.from_settings(settings)
     feedback = FeedbackLearner(store)
     finder = NodeFinder(store, GrpcInsightDirectory(insight_channel))
     public = GraphServicer(

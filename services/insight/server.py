@@ -64,13 +64,7 @@ async def main() -> None:
     store = make_store(settings)
     await store.open()
     redis = async_redis(settings.redis_url)
-    codec = TokenCodec(
-        settings.jwt_secret,
-        settings.jwt_algorithm,
-        settings.jwt_issuer,
-        settings.access_token_ttl_seconds,
-        settings.service_token_secret,
-    )
+    codec = TokenCodec.from_settings(settings)
     token_state = TokenState(redis, settings.refresh_token_ttl_seconds)
     accounts = AccountManager(store, Argon2PasswordHasher(), codec, token_state)
     graph_channel = async_channel(settings.graph_address)

@@ -51,13 +51,7 @@ async def main() -> None:
         TranscriptionService(models.transcriber, speech_pool),
     )
     # Tokens are verified by signature alone: service credentials are never revoked one by one.
-    codec = TokenCodec(
-        settings.jwt_secret,
-        settings.jwt_algorithm,
-        settings.jwt_issuer,
-        settings.access_token_ttl_seconds,
-        settings.service_token_secret,
-    )
+    codec = TokenCodec.from_settings(settings)
 
     async def close() -> None:
         text_pool.shutdown(wait=False, cancel_futures=True)

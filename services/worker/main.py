@@ -49,13 +49,7 @@ def sweep_forever(steps: InsightSteps, settings: Settings, stop: threading.Event
 def main() -> None:
     settings = Settings.from_env()
     configure_logging("worker", settings.log_level)
-    codec = TokenCodec(
-        settings.jwt_secret,
-        settings.jwt_algorithm,
-        settings.jwt_issuer,
-        settings.access_token_ttl_seconds,
-        settings.service_token_secret,
-    )
+    codec = TokenCodec.from_settings(settings)
     credential = ServiceCredential(codec, "worker")
     steps = GrpcInsightSteps(sync_channel(settings.insight_address), credential)
     nlp = GrpcNlp(sync_channel(settings.nlp_address), credential)

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 
 from services.common.clock import to_micros, utc_now
 from services.common.errors import AlreadyExists
+from services.common.sqlite_db import SqliteDatabase, Transaction, placeholders
 from services.graph.domain.models import (
     AUTOMATIC_TYPES,
     FeedbackStats,
@@ -20,7 +21,6 @@ from services.graph.domain.models import (
 )
 from services.graph.domain.reasons import distinct_keys
 from services.graph.domain.vectors import from_blob
-from services.graph.store.sqlite_db import SqliteDatabase, Transaction, placeholders
 from services.graph.store.sqlite_rows import (
     NODE_COLUMNS,
     RELATIONSHIP_COLUMNS,

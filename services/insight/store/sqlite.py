@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import pathlib
 import sqlite3
@@ -13,7 +12,8 @@ from typing import Any
 import aiosqlite
 
 from services.common.clock import from_micros, to_micros, utc_now
-from services.common.errors import AlreadyExists, Unavailable
+from services.common.errors import AlreadyExists
+from services.common.sqlite_db import SqliteDatabase
 from services.insight.domain.models import (
     AudioInfo,
     Entity,
@@ -130,73 +130,24 @@ def _casefold(text: str | None) -> str | None:
 
 class SqliteInsightStore:
     def __init__(self, path: pathlib.Path) -> None:
-        self._path = path
-        self._db: aiosqlite.Connection | None = None
-        self._read_db: aiosqlite.Connection | None = None
-        # One connection: every write runs in a transaction of its own, one at a time, so a
-        # statement can never land inside (and roll back with) another call's transaction.
-        self._write_lock = asyncio.Lock()
-
-    @property
-    def _conn(self) -> aiosqlite.Connection:
-        if self._db is None:
-            raise Unavailable("insight store is not open")
-        return self._db
+        self._database = SqliteDatabase(
+            path, MIGRATIONS, "insight store", functions={"casefold": _casefold}
+        )
 
     @property
     def _reader(self) -> aiosqlite.Connection:
-        if self._read_db is None:
-            raise Unavailable("insight store is not open")
-        return self._read_db
-
-    async def _connect(self) -> aiosqlite.Connection:
-        db = await aiosqlite.connect(self._path, isolation_level=None)
-        db.row_factory = sqlite3.Row
-        await db.execute("PRAGMA journal_mode=WAL")
-        # FULL: an acknowledged write survives a power cut, not just a process crash.
-        await db.execute("PRAGMA synchronous=FULL")
-        await db.execute("PRAGMA foreign_keys=ON")
-        await db.execute("PRAGMA busy_timeout=5000")
-        await db.create_function("casefold", 1, _casefold, deterministic=True)
-        return db
-
-    async def open(self) -> None:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        db = await self._connect()
-        await db.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)"
-        )
-        async with db.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations") as cur:
-            row = await cur.fetchone()
-        applied = int(row[0]) if row else 0
-        for version, script in enumerate(MIGRATIONS, start=1):
-            if version <= applied:
-                continue
-            await db.executescript(
-                f"BEGIN; {script}; INSERT INTO schema_migrations VALUES ({version}); COMMIT;"
-            )
-        self._db = db
-        # Reads use their own connection: under WAL they see only committed data, never the
-        # inside of a write transaction in flight on the writer.
-        self._read_db = await self._connect()
+        return self._database.reader
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        async with self._write_lock:
-            db = self._conn
-            await db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                await db.execute("ROLLBACK")
-                raise
-            await db.execute("COMMIT")
+        async with self._database.transaction() as tx:
+            yield tx.db
+
+    async def open(self) -> None:
+        await self._database.open()
 
     async def close(self) -> None:
-        for db in (self._read_db, self._db):
-            if db is not None:
-                await db.close()
-        self._db = self._read_db = None
+        await self._database.close()
 
     async def add_user(self, account: NewAccount) -> User:
         try:
@@ -233,13 +184,14 @@ class SqliteInsightStore:
                 f"INSERT INTO insights ({_INSIGHT_COLUMNS}) VALUES ({', '.join('?' * 19)})",
                 _insight_row(insight),
             )
-            await self._write_tags(insight)
+            await self._write_tags(db, insight)
             if audio is not None:
                 await db.execute("INSERT INTO insight_audio VALUES (?, ?)", (insight.id, audio))
 
-    async def _write_tags(self, insight: Insight) -> None:
-        await self._conn.execute("DELETE FROM insight_tags WHERE insight_id = ?", (insight.id,))
-        await self._conn.executemany(
+    @staticmethod
+    async def _write_tags(db: aiosqlite.Connection, insight: Insight) -> None:
+        await db.execute("DELETE FROM insight_tags WHERE insight_id = ?", (insight.id,))
+        await db.executemany(
             "INSERT INTO insight_tags (insight_id, owner_id, tag) VALUES (?, ?, ?)",
             [(insight.id, insight.owner_id, tag) for tag in insight.tags],
         )
@@ -302,7 +254,7 @@ class SqliteInsightStore:
             )
             changed = cur.rowcount == 1
             if changed:
-                await self._write_tags(insight)
+                await self._write_tags(db, insight)
         return changed
 
     async def delete_insight(self, owner_id: str, insight_id: str) -> bool:

@@ -1,7 +1,8 @@
 """One SQLite file in WAL mode: a writer connection behind a lock and a separate reader.
 
-(Same connection discipline as services/insight/store/sqlite.py; a candidate for
-services/common once both stores share it.)
+Every embedded store (insight, graph) opens its file through this, so they share one
+discipline: migrations applied once, FULL sync, one write transaction at a time, reads that
+never see uncommitted data.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import pathlib
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 
 import aiosqlite
@@ -18,10 +19,17 @@ from services.common.errors import Unavailable
 
 
 class SqliteDatabase:
-    def __init__(self, path: pathlib.Path, migrations: Sequence[str], what: str) -> None:
+    def __init__(
+        self,
+        path: pathlib.Path,
+        migrations: Sequence[str],
+        what: str,
+        functions: Mapping[str, Callable[[str | None], str | None]] | None = None,
+    ) -> None:
         self._path = path
         self._migrations = migrations
         self._what = what
+        self._functions = dict(functions or {})  # SQL functions implemented in Python
         self._db: aiosqlite.Connection | None = None
         self._read_db: aiosqlite.Connection | None = None
         # Every write runs in a transaction of its own, one at a time, so a statement can never
@@ -42,6 +50,9 @@ class SqliteDatabase:
         # FULL: an acknowledged write survives a power cut, not just a process crash.
         await db.execute("PRAGMA synchronous=FULL")
         await db.execute("PRAGMA busy_timeout=5000")
+        await db.execute("PRAGMA foreign_keys=ON")
+        for name, function in self._functions.items():
+            await db.create_function(name, 1, function, deterministic=True)
         return db
 
     async def open(self) -> None:
