@@ -26,6 +26,7 @@ from services.graph.domain.feedback import FeedbackLearner
 from services.graph.domain.linking import Linker
 from services.graph.domain.mindmap import MindMapBuilder
 from services.graph.domain.nodes import NodeFinder
+from services.graph.domain.owner_queries import OwnerQueries
 from services.graph.domain.relationships import RelationshipManager
 from services.graph.insight_directory import GrpcInsightDirectory
 from services.graph.internal_api import GraphInternalServicer
@@ -55,7 +56,7 @@ async def main() -> None:
     public = GraphServicer(
         RelationshipManager(store, finder, feedback), MindMapBuilder(store, finder)
     )
-    internal = GraphInternalServicer(Linker(store, feedback))
+    internal = GraphInternalServicer(Linker(store, feedback), OwnerQueries(store, feedback))
 
     async def close() -> None:
         await insight_channel.close()

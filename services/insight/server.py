@@ -14,6 +14,7 @@ from insighttracker.insight.v1 import (
     insight_pb2,
     insight_pb2_grpc,
 )
+from services.common.change_feed import InsightChangeFeed
 from services.common.clients import ServiceCredential, async_channel
 from services.common.config import Settings
 from services.common.interceptors import AccessPolicy, Authenticator
@@ -26,6 +27,7 @@ from services.insight.api import AuthServicer, InsightServicer
 from services.insight.domain.accounts import AccountManager
 from services.insight.domain.graph_removals import GraphRemovalOutbox
 from services.insight.domain.insights import InsightManager
+from services.insight.domain.internal_reads import InternalReads
 from services.insight.domain.pipeline import PipelineSteps
 from services.insight.graph_client import GrpcGraphNodes
 from services.insight.internal_api import InsightInternalServicer
@@ -72,7 +74,10 @@ async def main() -> None:
         store, GrpcGraphNodes(graph_channel, ServiceCredential(codec, "insight")), 5.0
     )
     outbox_task = asyncio.create_task(outbox.run_forever())
-    insights = InsightManager(store, RqPipelineQueue(settings.redis_url), on_delete=outbox.kick)
+    changes = InsightChangeFeed(redis)
+    insights = InsightManager(
+        store, RqPipelineQueue(settings.redis_url), changes, on_delete=outbox.kick
+    )
 
     async def close() -> None:
         outbox_task.cancel()
@@ -100,7 +105,7 @@ async def main() -> None:
             Registration(
                 INTERNAL_SERVICE,
                 lambda s: insight_internal_pb2_grpc.add_InsightInternalServiceServicer_to_server(
-                    InsightInternalServicer(PipelineSteps(store)), s
+                    InsightInternalServicer(PipelineSteps(store, changes), InternalReads(store)), s
                 ),
             ),
         ],

@@ -20,10 +20,12 @@ from services.common.interceptors import Access, AccessPolicy, Authenticator
 from services.common.logs import configure_logging
 from services.common.redis_client import async_redis
 from services.common.server import Registration, serve
+from services.common.theme_models import ThemeModelRegistry
 from services.common.tokens import TokenCodec
 from services.nlp.api import NlpServicer
 from services.nlp.domain.analyzer import TextAnalyzer
 from services.nlp.domain.transcription import TranscriptionService
+from services.nlp.store.owner_themes import OwnerThemeModels
 from services.nlp.store.redis import RedisCorpusStats
 
 NLP_SERVICE = nlp_pb2.DESCRIPTOR.services_by_name["NlpService"].full_name
@@ -46,8 +48,11 @@ async def main() -> None:
     # Threads that wait on the recogniser's child process (and decode the WAV meanwhile).
     speech_pool = ThreadPoolExecutor(TRANSCRIPTION_WORKERS, thread_name_prefix="nlp-speech")
     corpus = RedisCorpusStats(async_redis(settings.redis_url))
+    owner_themes = OwnerThemeModels(ThemeModelRegistry(async_redis(settings.redis_url)))
     servicer = NlpServicer(
-        TextAnalyzer(models.parser, models.embedder, models.themes, corpus, text_pool),
+        TextAnalyzer(
+            models.parser, models.embedder, models.themes, corpus, text_pool, owner_themes
+        ),
         TranscriptionService(models.transcriber, speech_pool),
     )
     # Tokens are verified by signature alone: service credentials are never revoked one by one.

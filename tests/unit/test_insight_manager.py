@@ -155,9 +155,34 @@ def queue() -> FakeQueue:
     return FakeQueue()
 
 
+class FakeChanges:
+    def __init__(self) -> None:
+        self.bumped: list[str] = []
+
+    async def bump(self, owner_id: str) -> None:
+        self.bumped.append(owner_id)
+
+
 @pytest.fixture()
-def manager(store: FakeStore, queue: FakeQueue) -> InsightManager:
-    return InsightManager(store, queue)
+def changes() -> FakeChanges:
+    return FakeChanges()
+
+
+@pytest.fixture()
+def manager(store: FakeStore, queue: FakeQueue, changes: FakeChanges) -> InsightManager:
+    return InsightManager(store, queue, changes)
+
+
+async def test_every_write_tells_the_change_feed(
+    manager: InsightManager, changes: FakeChanges
+) -> None:
+    created = await manager.create(ALICE, "one", [])
+    await manager.get(ALICE, created.id)
+    await manager.update(ALICE, created.id, InsightChanges(tags=("t",)))
+    await manager.update(ALICE, created.id, InsightChanges(tags=("t",)))  # no change: no bump
+    await manager.delete(ALICE, created.id)
+
+    assert changes.bumped == [ALICE, ALICE, ALICE]
 
 
 def enriched(insight_id: str = "e-1", **fields: object) -> Insight:
@@ -219,7 +244,7 @@ async def test_create_gives_each_insight_its_own_id(manager: InsightManager) -> 
 
 
 async def test_create_survives_an_unavailable_queue(store: FakeStore) -> None:
-    manager = InsightManager(store, FakeQueue(error=Unavailable("queue down")))
+    manager = InsightManager(store, FakeQueue(error=Unavailable("queue down")), FakeChanges())
 
     created = await manager.create(ALICE, "still saved", [])
 
@@ -227,7 +252,9 @@ async def test_create_survives_an_unavailable_queue(store: FakeStore) -> None:
 
 
 async def test_create_does_not_swallow_other_queue_errors(store: FakeStore) -> None:
-    manager = InsightManager(store, FakeQueue(error=RuntimeError("bug in the queue adapter")))
+    manager = InsightManager(
+        store, FakeQueue(error=RuntimeError("bug in the queue adapter")), FakeChanges()
+    )
 
     with pytest.raises(RuntimeError):
         await manager.create(ALICE, "text", [])
@@ -369,7 +396,7 @@ async def test_update_of_text_keeps_the_persons_theme(
 
 async def test_update_of_text_survives_an_unavailable_queue(store: FakeStore) -> None:
     store.insights["e-1"] = enriched()
-    manager = InsightManager(store, FakeQueue(error=Unavailable("queue down")))
+    manager = InsightManager(store, FakeQueue(error=Unavailable("queue down")), FakeChanges())
 
     updated = await manager.update(ALICE, "e-1", InsightChanges(text="new words"))
 

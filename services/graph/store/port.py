@@ -92,6 +92,12 @@ class GraphStore(Protocol):
     async def add_feedback(self, owner_id: str, positive: bool, similarity: float) -> FeedbackStats:
         """Records one example and returns the owner's totals including it."""
 
+    async def feedback_stats(self, owner_id: str) -> FeedbackStats:
+        """The owner's feedback totals (zeros when there is none)."""
+
+    async def count_relationships(self, owner_id: str) -> dict[RelationType, int]:
+        """How many relationships of each type the owner has (types with none left out)."""
+
     async def get_threshold(self, owner_id: str) -> float | None:
         """The owner's learned threshold; None when none was set yet."""
 

@@ -7,6 +7,8 @@ import pathlib
 import sqlite3
 from collections.abc import Iterable, Sequence
 
+import aiosqlite
+
 from services.common.clock import to_micros, utc_now
 from services.common.errors import AlreadyExists
 from services.common.sqlite_db import SqliteDatabase, Transaction, placeholders
@@ -268,16 +270,17 @@ class SqliteGraphStore:
                 "VALUES (?, ?, ?, ?)",
                 (owner_id, int(positive), similarity, to_micros(utc_now())),
             )
-            async with tx.db.execute(
-                "SELECT positive, COUNT(*), TOTAL(similarity) FROM feedback WHERE owner_id = ? "
-                "GROUP BY positive",
-                (owner_id,),
-            ) as cur:
-                totals = {
-                    bool(row[0]): (int(row[1]), float(row[2])) for row in await cur.fetchall()
-                }
-        (pos_n, pos_sum), (neg_n, neg_sum) = totals.get(True, (0, 0.0)), totals.get(False, (0, 0.0))
-        return FeedbackStats(pos_n, pos_sum, neg_n, neg_sum)
+            return await _feedback_totals(tx.db, owner_id)
+
+    async def feedback_stats(self, owner_id: str) -> FeedbackStats:
+        return await _feedback_totals(self._db.reader, owner_id)
+
+    async def count_relationships(self, owner_id: str) -> dict[RelationType, int]:
+        async with self._db.reader.execute(
+            "SELECT type, COUNT(*) FROM relationships WHERE owner_id = ? GROUP BY type",
+            (owner_id,),
+        ) as cur:
+            return {RelationType(row[0]): int(row[1]) for row in await cur.fetchall()}
 
     async def get_threshold(self, owner_id: str) -> float | None:
         async with self._db.reader.execute(
@@ -293,3 +296,14 @@ class SqliteGraphStore:
                 "ON CONFLICT (owner_id) DO UPDATE SET threshold = excluded.threshold",
                 (owner_id, threshold),
             )
+
+
+async def _feedback_totals(db: aiosqlite.Connection, owner_id: str) -> FeedbackStats:
+    async with db.execute(
+        "SELECT positive, COUNT(*), TOTAL(similarity) FROM feedback WHERE owner_id = ? "
+        "GROUP BY positive",
+        (owner_id,),
+    ) as cur:
+        totals = {bool(row[0]): (int(row[1]), float(row[2])) for row in await cur.fetchall()}
+    (pos_n, pos_sum), (neg_n, neg_sum) = totals.get(True, (0, 0.0)), totals.get(False, (0, 0.0))
+    return FeedbackStats(pos_n, pos_sum, neg_n, neg_sum)

@@ -23,7 +23,7 @@ from services.insight.domain.models import (
     Source,
     Status,
 )
-from services.insight.domain.ports import PipelineQueue
+from services.insight.domain.ports import ChangeNotifier, PipelineQueue
 from services.insight.domain.validation import (
     MAX_QUERY_CHARS,
     Violations,
@@ -75,10 +75,12 @@ class InsightManager:
         self,
         store: InsightStore,
         queue: PipelineQueue,
+        changes: ChangeNotifier,
         on_delete: Callable[[], None] = lambda: None,
     ) -> None:
         self._store = store
         self._queue = queue
+        self._changes = changes
         self._on_delete = on_delete  # e.g. wake the graph-removal outbox
 
     async def create(self, owner_id: str, text: str, tags: list[str]) -> Insight:
@@ -99,6 +101,7 @@ class InsightManager:
             update_time=now,
         )
         await self._store.add_insight(insight)
+        await self._changes.bump(owner_id)
         await self._queue_safely(insight)
         return insight
 
@@ -123,6 +126,7 @@ class InsightManager:
             audio=AudioInfo(audio.format, len(data), audio.duration_seconds),
         )
         await self._store.add_insight(insight, audio=data)
+        await self._changes.bump(owner_id)
         await self._queue_safely(insight)
         return insight
 
@@ -179,6 +183,7 @@ class InsightManager:
             if updated is current:
                 return current
             if await self._store.replace_insight(updated, current.version):
+                await self._changes.bump(owner_id)
                 # A job still running for the old version will be refused; queue the new one.
                 if updated.status in (Status.PENDING, Status.PROCESSING):
                     await self._queue_safely(updated)
@@ -223,4 +228,5 @@ class InsightManager:
     async def delete(self, owner_id: str, insight_id: str) -> None:
         if not await self._store.delete_insight(owner_id, insight_id):
             raise NotFound(NOT_FOUND_MESSAGE)
+        await self._changes.bump(owner_id)
         self._on_delete()

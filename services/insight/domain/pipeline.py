@@ -11,14 +11,16 @@ import dataclasses
 from services.common.clock import to_micros, utc_now
 from services.common.errors import Aborted, FailedPrecondition, NotFound
 from services.insight.domain.models import Enrichment, Insight, Source, Status
+from services.insight.domain.ports import ChangeNotifier
 from services.insight.store.port import InsightStore
 
 MAX_REASON_CHARS = 500
 
 
 class PipelineSteps:
-    def __init__(self, store: InsightStore) -> None:
+    def __init__(self, store: InsightStore, changes: ChangeNotifier) -> None:
         self._store = store
+        self._changes = changes
 
     async def _current(self, insight_id: str, version: int) -> Insight:
         insight = await self._store.get_insight_any_owner(insight_id)
@@ -64,6 +66,7 @@ class PipelineSteps:
         ready = dataclasses.replace(insight, **fields)  # type: ignore[arg-type]
         if not await self._store.replace_insight(ready, version):
             raise Aborted("insight changed while being enriched")
+        await self._changes.bump(insight.owner_id)
         return ready
 
     async def fail(self, insight_id: str, version: int, reason: str) -> None:

@@ -10,6 +10,11 @@ class PipelineQueue(Protocol):
         """Queues the enrichment of this version of an insight; may raise Unavailable."""
 
 
+class ChangeNotifier(Protocol):
+    async def bump(self, owner_id: str) -> None:
+        """Tells caches elsewhere that this person's insights changed; never raises."""
+
+
 class PasswordHasher(Protocol):
     async def hash(self, password: str) -> str: ...
 

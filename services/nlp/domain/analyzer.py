@@ -10,15 +10,21 @@ import asyncio
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from services.common.errors import FieldViolation, InvalidArgument
+from services.common.theme_models import ThemeModel
 from services.nlp.domain.keywords import rank_keywords
 from services.nlp.domain.language import detect_language
 from services.nlp.domain.models import Analysis, Entity, ParsedText, Theme
 from services.nlp.domain.ports import Embedder, TextParser
 from services.nlp.domain.themes import ThemePrototypes
 from services.nlp.store.port import CorpusStats
+
+
+class OwnerThemes(Protocol):
+    async def model_for(self, owner_id: str) -> ThemeModel | None: ...
+
 
 MAX_TEXT_CHARS = 20_000
 MAX_BATCH_TEXTS = 256
@@ -41,12 +47,14 @@ class TextAnalyzer:
         themes: ThemePrototypes,
         corpus: CorpusStats,
         executor: Executor,
+        owner_themes: OwnerThemes | None = None,
     ) -> None:
         self._parser = parser
         self._embedder = embedder
         self._themes = themes
         self._corpus = corpus
         self._executor = executor
+        self._owner_themes = owner_themes
 
     async def _run(self, work: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, work)
@@ -66,7 +74,7 @@ class TextAnalyzer:
         corpus = await self._corpus.count(owner_id, insight_id, terms) if owner_id else None
         theme: Theme | None = None
         if text.strip():
-            theme = self._themes.classify(result.embedding)
+            theme = await self._theme(owner_id, result.embedding)
         return Analysis(
             language=result.language,
             entities=_distinct(result.parsed.entities),
@@ -74,6 +82,15 @@ class TextAnalyzer:
             theme=theme,
             embedding=result.embedding,
         )
+
+    async def _theme(self, owner_id: str, embedding: list[float]) -> Theme:
+        """The person's own trained classifier when they have one, else the default prototypes."""
+        if owner_id and self._owner_themes is not None:
+            model = await self._owner_themes.model_for(owner_id)
+            if model is not None:
+                name, confidence = model.predict(embedding)
+                return Theme(name=name, confidence=confidence)
+        return self._themes.classify(embedding)
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
         if len(texts) > MAX_BATCH_TEXTS:

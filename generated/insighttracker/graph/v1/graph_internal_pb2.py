@@ -22,23 +22,40 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from insighttracker.graph.v1 import graph_pb2 as insighttracker_dot_graph_dot_v1_dot_graph__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n,insighttracker/graph/v1/graph_internal.proto\x12\x17insighttracker.graph.v1\"\x8f\x01\n\x12LinkInsightRequest\x12\x12\n\ninsight_id\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\r\n\x05label\x18\x03 \x01(\t\x12\r\n\x05theme\x18\x04 \x01(\t\x12\x11\n\tembedding\x18\x05 \x03(\x02\x12\x10\n\x08\x65ntities\x18\x06 \x03(\t\x12\x10\n\x08keywords\x18\x07 \x03(\t\"1\n\x13LinkInsightResponse\x12\x1a\n\x12relationship_count\x18\x01 \x01(\x05\"<\n\x14RemoveInsightRequest\x12\x12\n\ninsight_id\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\"\x17\n\x15RemoveInsightResponse2\xf0\x01\n\x14GraphInternalService\x12h\n\x0bLinkInsight\x12+.insighttracker.graph.v1.LinkInsightRequest\x1a,.insighttracker.graph.v1.LinkInsightResponse\x12n\n\rRemoveInsight\x12-.insighttracker.graph.v1.RemoveInsightRequest\x1a..insighttracker.graph.v1.RemoveInsightResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n,insighttracker/graph/v1/graph_internal.proto\x12\x17insighttracker.graph.v1\x1a#insighttracker/graph/v1/graph.proto\"\x8f\x01\n\x12LinkInsightRequest\x12\x12\n\ninsight_id\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\r\n\x05label\x18\x03 \x01(\t\x12\r\n\x05theme\x18\x04 \x01(\t\x12\x11\n\tembedding\x18\x05 \x03(\x02\x12\x10\n\x08\x65ntities\x18\x06 \x03(\t\x12\x10\n\x08keywords\x18\x07 \x03(\t\"1\n\x13LinkInsightResponse\x12\x1a\n\x12relationship_count\x18\x01 \x01(\x05\"<\n\x14RemoveInsightRequest\x12\x12\n\ninsight_id\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\"\x17\n\x15RemoveInsightResponse\"]\n\x12\x46indSimilarRequest\x12\x10\n\x08owner_id\x18\x01 \x01(\t\x12\x11\n\tembedding\x18\x02 \x03(\x02\x12\r\n\x05limit\x18\x03 \x01(\x05\x12\x13\n\x0b\x65xclude_ids\x18\x04 \x03(\t\"Q\n\x0eSimilarInsight\x12\x12\n\ninsight_id\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x02\x12\r\n\x05label\x18\x03 \x01(\t\x12\r\n\x05theme\x18\x04 \x01(\t\"P\n\x13\x46indSimilarResponse\x12\x39\n\x08insights\x18\x01 \x03(\x0b\x32\'.insighttracker.graph.v1.SimilarInsight\"-\n\x19\x43ountRelationshipsRequest\x12\x10\n\x08owner_id\x18\x01 \x01(\t\"\\\n\x11RelationshipCount\x12\x38\n\x04type\x18\x01 \x01(\x0e\x32*.insighttracker.graph.v1.Relationship.Type\x12\r\n\x05\x63ount\x18\x02 \x01(\x05\"X\n\x1a\x43ountRelationshipsResponse\x12:\n\x06\x63ounts\x18\x01 \x03(\x0b\x32*.insighttracker.graph.v1.RelationshipCount\"+\n\x17GetLinkThresholdRequest\x12\x10\n\x08owner_id\x18\x01 \x01(\t\"c\n\x18GetLinkThresholdResponse\x12\x11\n\tthreshold\x18\x01 \x01(\x02\x12\x19\n\x11positive_examples\x18\x02 \x01(\x05\x12\x19\n\x11negative_examples\x18\x03 \x01(\x05\x32\xd2\x04\n\x14GraphInternalService\x12h\n\x0bLinkInsight\x12+.insighttracker.graph.v1.LinkInsightRequest\x1a,.insighttracker.graph.v1.LinkInsightResponse\x12n\n\rRemoveInsight\x12-.insighttracker.graph.v1.RemoveInsightRequest\x1a..insighttracker.graph.v1.RemoveInsightResponse\x12h\n\x0b\x46indSimilar\x12+.insighttracker.graph.v1.FindSimilarRequest\x1a,.insighttracker.graph.v1.FindSimilarResponse\x12}\n\x12\x43ountRelationships\x12\x32.insighttracker.graph.v1.CountRelationshipsRequest\x1a\x33.insighttracker.graph.v1.CountRelationshipsResponse\x12w\n\x10GetLinkThreshold\x12\x30.insighttracker.graph.v1.GetLinkThresholdRequest\x1a\x31.insighttracker.graph.v1.GetLinkThresholdResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'insighttracker.graph.v1.graph_internal_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_LINKINSIGHTREQUEST']._serialized_start=74
-  _globals['_LINKINSIGHTREQUEST']._serialized_end=217
-  _globals['_LINKINSIGHTRESPONSE']._serialized_start=219
-  _globals['_LINKINSIGHTRESPONSE']._serialized_end=268
-  _globals['_REMOVEINSIGHTREQUEST']._serialized_start=270
-  _globals['_REMOVEINSIGHTREQUEST']._serialized_end=330
-  _globals['_REMOVEINSIGHTRESPONSE']._serialized_start=332
-  _globals['_REMOVEINSIGHTRESPONSE']._serialized_end=355
-  _globals['_GRAPHINTERNALSERVICE']._serialized_start=358
-  _globals['_GRAPHINTERNALSERVICE']._serialized_end=598
+  _globals['_LINKINSIGHTREQUEST']._serialized_start=111
+  _globals['_LINKINSIGHTREQUEST']._serialized_end=254
+  _globals['_LINKINSIGHTRESPONSE']._serialized_start=256
+  _globals['_LINKINSIGHTRESPONSE']._serialized_end=305
+  _globals['_REMOVEINSIGHTREQUEST']._serialized_start=307
+  _globals['_REMOVEINSIGHTREQUEST']._serialized_end=367
+  _globals['_REMOVEINSIGHTRESPONSE']._serialized_start=369
+  _globals['_REMOVEINSIGHTRESPONSE']._serialized_end=392
+  _globals['_FINDSIMILARREQUEST']._serialized_start=394
+  _globals['_FINDSIMILARREQUEST']._serialized_end=487
+  _globals['_SIMILARINSIGHT']._serialized_start=489
+  _globals['_SIMILARINSIGHT']._serialized_end=570
+  _globals['_FINDSIMILARRESPONSE']._serialized_start=572
+  _globals['_FINDSIMILARRESPONSE']._serialized_end=652
+  _globals['_COUNTRELATIONSHIPSREQUEST']._serialized_start=654
+  _globals['_COUNTRELATIONSHIPSREQUEST']._serialized_end=699
+  _globals['_RELATIONSHIPCOUNT']._serialized_start=701
+  _globals['_RELATIONSHIPCOUNT']._serialized_end=793
+  _globals['_COUNTRELATIONSHIPSRESPONSE']._serialized_start=795
+  _globals['_COUNTRELATIONSHIPSRESPONSE']._serialized_end=883
+  _globals['_GETLINKTHRESHOLDREQUEST']._serialized_start=885
+  _globals['_GETLINKTHRESHOLDREQUEST']._serialized_end=928
+  _globals['_GETLINKTHRESHOLDRESPONSE']._serialized_start=930
+  _globals['_GETLINKTHRESHOLDRESPONSE']._serialized_end=1029
+  _globals['_GRAPHINTERNALSERVICE']._serialized_start=1032
+  _globals['_GRAPHINTERNALSERVICE']._serialized_end=1626
 # @@protoc_insertion_point(module_scope)

@@ -7,6 +7,7 @@ from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
+from insighttracker.graph.v1 import graph_pb2 as _graph_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -126,3 +127,211 @@ class RemoveInsightResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RemoveInsightResponse: _TypeAlias = RemoveInsightResponse  # noqa: Y015
+
+@_typing.final
+class FindSimilarRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OWNER_ID_FIELD_NUMBER: _builtins.int
+    EMBEDDING_FIELD_NUMBER: _builtins.int
+    LIMIT_FIELD_NUMBER: _builtins.int
+    EXCLUDE_IDS_FIELD_NUMBER: _builtins.int
+    owner_id: _builtins.str
+    """Whose insights."""
+    limit: _builtins.int
+    """At most this many (1 to 200)."""
+    @_builtins.property
+    def embedding(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
+        """The query embedding."""
+
+    @_builtins.property
+    def exclude_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Insights to leave out (e.g. the one being looked at)."""
+
+    def __init__(
+        self,
+        *,
+        owner_id: _builtins.str = ...,
+        embedding: _abc.Iterable[_builtins.float] | None = ...,
+        limit: _builtins.int = ...,
+        exclude_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["embedding", b"embedding", "exclude_ids", b"exclude_ids", "limit", b"limit", "owner_id", b"owner_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FindSimilarRequest: _TypeAlias = FindSimilarRequest  # noqa: Y015
+
+@_typing.final
+class SimilarInsight(_message.Message):
+    """SimilarInsight is one hit of FindSimilar."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INSIGHT_ID_FIELD_NUMBER: _builtins.int
+    SCORE_FIELD_NUMBER: _builtins.int
+    LABEL_FIELD_NUMBER: _builtins.int
+    THEME_FIELD_NUMBER: _builtins.int
+    insight_id: _builtins.str
+    """The insight's id."""
+    score: _builtins.float
+    """Cosine similarity clipped to 0–1."""
+    label: _builtins.str
+    """Its label."""
+    theme: _builtins.str
+    """Its theme."""
+    def __init__(
+        self,
+        *,
+        insight_id: _builtins.str = ...,
+        score: _builtins.float = ...,
+        label: _builtins.str = ...,
+        theme: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["insight_id", b"insight_id", "label", b"label", "score", b"score", "theme", b"theme"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SimilarInsight: _TypeAlias = SimilarInsight  # noqa: Y015
+
+@_typing.final
+class FindSimilarResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INSIGHTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def insights(self) -> _containers.RepeatedCompositeFieldContainer[Global___SimilarInsight]:
+        """Most similar first."""
+
+    def __init__(
+        self,
+        *,
+        insights: _abc.Iterable[Global___SimilarInsight] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["insights", b"insights"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FindSimilarResponse: _TypeAlias = FindSimilarResponse  # noqa: Y015
+
+@_typing.final
+class CountRelationshipsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OWNER_ID_FIELD_NUMBER: _builtins.int
+    owner_id: _builtins.str
+    """Whose relationships."""
+    def __init__(
+        self,
+        *,
+        owner_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["owner_id", b"owner_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CountRelationshipsRequest: _TypeAlias = CountRelationshipsRequest  # noqa: Y015
+
+@_typing.final
+class RelationshipCount(_message.Message):
+    """RelationshipCount is how many relationships of one type there are."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TYPE_FIELD_NUMBER: _builtins.int
+    COUNT_FIELD_NUMBER: _builtins.int
+    type: _graph_pb2.Relationship.Type.ValueType
+    """The type."""
+    count: _builtins.int
+    """How many."""
+    def __init__(
+        self,
+        *,
+        type: _graph_pb2.Relationship.Type.ValueType = ...,
+        count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count", "type", b"type"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RelationshipCount: _TypeAlias = RelationshipCount  # noqa: Y015
+
+@_typing.final
+class CountRelationshipsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COUNTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def counts(self) -> _containers.RepeatedCompositeFieldContainer[Global___RelationshipCount]:
+        """One entry per type present."""
+
+    def __init__(
+        self,
+        *,
+        counts: _abc.Iterable[Global___RelationshipCount] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["counts", b"counts"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CountRelationshipsResponse: _TypeAlias = CountRelationshipsResponse  # noqa: Y015
+
+@_typing.final
+class GetLinkThresholdRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OWNER_ID_FIELD_NUMBER: _builtins.int
+    owner_id: _builtins.str
+    """Whose threshold."""
+    def __init__(
+        self,
+        *,
+        owner_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["owner_id", b"owner_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetLinkThresholdRequest: _TypeAlias = GetLinkThresholdRequest  # noqa: Y015
+
+@_typing.final
+class GetLinkThresholdResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    THRESHOLD_FIELD_NUMBER: _builtins.int
+    POSITIVE_EXAMPLES_FIELD_NUMBER: _builtins.int
+    NEGATIVE_EXAMPLES_FIELD_NUMBER: _builtins.int
+    threshold: _builtins.float
+    """The similarity above which SEMANTIC links are made."""
+    positive_examples: _builtins.int
+    """Manual links counted as positive examples."""
+    negative_examples: _builtins.int
+    """Deleted automatic links counted as negative examples."""
+    def __init__(
+        self,
+        *,
+        threshold: _builtins.float = ...,
+        positive_examples: _builtins.int = ...,
+        negative_examples: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["negative_examples", b"negative_examples", "positive_examples", b"positive_examples", "threshold", b"threshold"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetLinkThresholdResponse: _TypeAlias = GetLinkThresholdResponse  # noqa: Y015

@@ -45,6 +45,21 @@ class GraphInternalServiceStub:
                 request_serializer=insighttracker_dot_graph_dot_v1_dot_graph__internal__pb2.RemoveInsightRequest.SerializeToString,
                 response_deserializer=insighttracker_dot_graph_dot_v1_dot_graph__internal__pb2.RemoveInsightResponse.FromString,
                 _registered_method=True)
+        self.FindSimilar = channel.unary_unary(
+                '/insighttracker.graph.v1.GraphInternalService/FindSimilar',
+                request_serializer=insighttracker_dot_graph_dot_v1_dot_graph__internal__pb2.FindSimilarRequest.SerializeToString,
+                response_deserializer=insighttracker_dot_graph_dot_v1_dot_graph__internal__pb2.FindSimilarResponse.FromString,
+                _registered_method=True)
+        self.CountRelationships = channel.unary_unary(
+                '/insighttracker.graph.v1.GraphInternalService/CountRelationships',
+                request_serializer=insighttracker_dot_graph_dot_v1_dot_graph__internal__pb2.CountRelationshipsRequest.SerializeToString,
+                response_deserializer=insighttracker_dot_graph_dot_v1_dot_graph__internal__pb2.CountRelationshipsResponse.FromString,
+                _registered_method=True)
+        self.GetLinkThreshold = channel.unary_unary(
+                '/insighttracker.graph.v1.GraphInternalService/GetLinkThreshold',
+                request_serializer=insighttracker_dot_graph_dot_v1_dot_graph__internal__pb2.GetLinkThresholdRequest.SerializeToString,
+                response_deserializer=insighttracker_dot_graph_dot_v1_dot_graph__internal__pb2.GetLinkThresholdResponse.FromString,
+                _registered_method=True)
 
 
 class GraphInternalServiceServicer:
@@ -65,6 +80,27 @@ class GraphInternalServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def FindSimilar(self, request, context):
+        """FindSimilar returns the owner's insights nearest to an embedding, most similar first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CountRelationships(self, request, context):
+        """CountRelationships counts the owner's relationships by type.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetLinkThreshold(self, request, context):
+        """GetLinkThreshold reports the owner's similarity threshold and the feedback behind it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GraphInternalServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -77,6 +113,21 @@ def add_GraphInternalServiceServicer_to_server(servicer, server):
                     servicer.RemoveInsight,
                     request_deserializer=insighttracker_dot_graph_dot_v1_dot_graph__internal__pb2.RemoveInsightRequest.FromString,
                     response_serializer=insighttracker_dot_graph_dot_v1_dot_graph__internal__pb2.RemoveInsightResponse.SerializeToString,
+            ),
+            'FindSimilar': grpc.unary_unary_rpc_method_handler(
+                    servicer.FindSimilar,
+                    request_deserializer=insighttracker_dot_graph_dot_v1_dot_graph__internal__pb2.FindSimilarRequest.FromString,
+                    response_serializer=insighttracker_dot_graph_dot_v1_dot_graph__internal__pb2.FindSimilarResponse.SerializeToString,
+            ),
+            'CountRelationships': grpc.unary_unary_rpc_method_handler(
+                    servicer.CountRelationships,
+                    request_deserializer=insighttracker_dot_graph_dot_v1_dot_graph__internal__pb2.CountRelationshipsRequest.FromString,
+                    response_serializer=insighttracker_dot_graph_dot_v1_dot_graph__internal__pb2.CountRelationshipsResponse.SerializeToString,
+            ),
+            'GetLinkThreshold': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetLinkThreshold,
+                    request_deserializer=insighttracker_dot_graph_dot_v1_dot_graph__internal__pb2.GetLinkThresholdRequest.FromString,
+                    response_serializer=insighttracker_dot_graph_dot_v1_dot_graph__internal__pb2.GetLinkThresholdResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -134,6 +185,87 @@ class GraphInternalService:
             '/insighttracker.graph.v1.GraphInternalService/RemoveInsight',
             insighttracker_dot_graph_dot_v1_dot_graph__internal__pb2.RemoveInsightRequest.SerializeToString,
             insighttracker_dot_graph_dot_v1_dot_graph__internal__pb2.RemoveInsightResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FindSimilar(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/insighttracker.graph.v1.GraphInternalService/FindSimilar',
+            insighttracker_dot_graph_dot_v1_dot_graph__internal__pb2.FindSimilarRequest.SerializeToString,
+            insighttracker_dot_graph_dot_v1_dot_graph__internal__pb2.FindSimilarResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CountRelationships(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/insighttracker.graph.v1.GraphInternalService/CountRelationships',
+            insighttracker_dot_graph_dot_v1_dot_graph__internal__pb2.CountRelationshipsRequest.SerializeToString,
+            insighttracker_dot_graph_dot_v1_dot_graph__internal__pb2.CountRelationshipsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetLinkThreshold(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/insighttracker.graph.v1.GraphInternalService/GetLinkThreshold',
+            insighttracker_dot_graph_dot_v1_dot_graph__internal__pb2.GetLinkThresholdRequest.SerializeToString,
+            insighttracker_dot_graph_dot_v1_dot_graph__internal__pb2.GetLinkThresholdResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -37,6 +37,12 @@ class GraphInternalServiceStub:
     """LinkInsight stores an insight's node and recomputes its automatic relationships."""
     RemoveInsight: _grpc.UnaryUnaryMultiCallable[_graph_internal_pb2.RemoveInsightRequest, _graph_internal_pb2.RemoveInsightResponse]
     """RemoveInsight removes an insight's node and every relationship touching it. Idempotent."""
+    FindSimilar: _grpc.UnaryUnaryMultiCallable[_graph_internal_pb2.FindSimilarRequest, _graph_internal_pb2.FindSimilarResponse]
+    """FindSimilar returns the owner's insights nearest to an embedding, most similar first."""
+    CountRelationships: _grpc.UnaryUnaryMultiCallable[_graph_internal_pb2.CountRelationshipsRequest, _graph_internal_pb2.CountRelationshipsResponse]
+    """CountRelationships counts the owner's relationships by type."""
+    GetLinkThreshold: _grpc.UnaryUnaryMultiCallable[_graph_internal_pb2.GetLinkThresholdRequest, _graph_internal_pb2.GetLinkThresholdResponse]
+    """GetLinkThreshold reports the owner's similarity threshold and the feedback behind it."""
 
 @_typing.type_check_only
 class GraphInternalServiceAsyncStub(GraphInternalServiceStub):
@@ -47,6 +53,12 @@ class GraphInternalServiceAsyncStub(GraphInternalServiceStub):
     """LinkInsight stores an insight's node and recomputes its automatic relationships."""
     RemoveInsight: _aio.UnaryUnaryMultiCallable[_graph_internal_pb2.RemoveInsightRequest, _graph_internal_pb2.RemoveInsightResponse]  # type: ignore[assignment]
     """RemoveInsight removes an insight's node and every relationship touching it. Idempotent."""
+    FindSimilar: _aio.UnaryUnaryMultiCallable[_graph_internal_pb2.FindSimilarRequest, _graph_internal_pb2.FindSimilarResponse]  # type: ignore[assignment]
+    """FindSimilar returns the owner's insights nearest to an embedding, most similar first."""
+    CountRelationships: _aio.UnaryUnaryMultiCallable[_graph_internal_pb2.CountRelationshipsRequest, _graph_internal_pb2.CountRelationshipsResponse]  # type: ignore[assignment]
+    """CountRelationships counts the owner's relationships by type."""
+    GetLinkThreshold: _aio.UnaryUnaryMultiCallable[_graph_internal_pb2.GetLinkThresholdRequest, _graph_internal_pb2.GetLinkThresholdResponse]  # type: ignore[assignment]
+    """GetLinkThreshold reports the owner's similarity threshold and the feedback behind it."""
 
 class GraphInternalServiceServicer(metaclass=_abc_1.ABCMeta):
     """GraphInternalService is called by the pipeline and the insight service, never routed."""
@@ -66,5 +78,29 @@ class GraphInternalServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_graph_internal_pb2.RemoveInsightResponse, _abc.Awaitable[_graph_internal_pb2.RemoveInsightResponse]]:
         """RemoveInsight removes an insight's node and every relationship touching it. Idempotent."""
+
+    @_abc_1.abstractmethod
+    def FindSimilar(
+        self,
+        request: _graph_internal_pb2.FindSimilarRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_graph_internal_pb2.FindSimilarResponse, _abc.Awaitable[_graph_internal_pb2.FindSimilarResponse]]:
+        """FindSimilar returns the owner's insights nearest to an embedding, most similar first."""
+
+    @_abc_1.abstractmethod
+    def CountRelationships(
+        self,
+        request: _graph_internal_pb2.CountRelationshipsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_graph_internal_pb2.CountRelationshipsResponse, _abc.Awaitable[_graph_internal_pb2.CountRelationshipsResponse]]:
+        """CountRelationships counts the owner's relationships by type."""
+
+    @_abc_1.abstractmethod
+    def GetLinkThreshold(
+        self,
+        request: _graph_internal_pb2.GetLinkThresholdRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_graph_internal_pb2.GetLinkThresholdResponse, _abc.Awaitable[_graph_internal_pb2.GetLinkThresholdResponse]]:
+        """GetLinkThreshold reports the owner's similarity threshold and the feedback behind it."""
 
 def add_GraphInternalServiceServicer_to_server(servicer: GraphInternalServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

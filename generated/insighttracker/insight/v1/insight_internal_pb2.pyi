@@ -265,3 +265,245 @@ class StaleInsight(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___StaleInsight: _TypeAlias = StaleInsight  # noqa: Y015
+
+@_typing.final
+class BatchGetInsightsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OWNER_ID_FIELD_NUMBER: _builtins.int
+    IDS_FIELD_NUMBER: _builtins.int
+    owner_id: _builtins.str
+    """Whose insights."""
+    @_builtins.property
+    def ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """At most 500 ids."""
+
+    def __init__(
+        self,
+        *,
+        owner_id: _builtins.str = ...,
+        ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ids", b"ids", "owner_id", b"owner_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BatchGetInsightsRequest: _TypeAlias = BatchGetInsightsRequest  # noqa: Y015
+
+@_typing.final
+class BatchGetInsightsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INSIGHTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def insights(self) -> _containers.RepeatedCompositeFieldContainer[_insight_pb2.Insight]:
+        """The owner's insights among the ids, in the order asked; missing ones are left out."""
+
+    def __init__(
+        self,
+        *,
+        insights: _abc.Iterable[_insight_pb2.Insight] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["insights", b"insights"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BatchGetInsightsResponse: _TypeAlias = BatchGetInsightsResponse  # noqa: Y015
+
+@_typing.final
+class ListThemeExamplesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OWNER_ID_FIELD_NUMBER: _builtins.int
+    LIMIT_FIELD_NUMBER: _builtins.int
+    owner_id: _builtins.str
+    """Whose insights."""
+    limit: _builtins.int
+    """At most this many, newest first (1 to 10,000; 0 means 5,000)."""
+    def __init__(
+        self,
+        *,
+        owner_id: _builtins.str = ...,
+        limit: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["limit", b"limit", "owner_id", b"owner_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListThemeExamplesRequest: _TypeAlias = ListThemeExamplesRequest  # noqa: Y015
+
+@_typing.final
+class ThemeExample(_message.Message):
+    """ThemeExample is an insight whose theme the person chose."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INSIGHT_ID_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
+    THEME_FIELD_NUMBER: _builtins.int
+    insight_id: _builtins.str
+    """The insight's id."""
+    text: _builtins.str
+    """Its text."""
+    theme: _builtins.str
+    """The theme the person gave it."""
+    def __init__(
+        self,
+        *,
+        insight_id: _builtins.str = ...,
+        text: _builtins.str = ...,
+        theme: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["insight_id", b"insight_id", "text", b"text", "theme", b"theme"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ThemeExample: _TypeAlias = ThemeExample  # noqa: Y015
+
+@_typing.final
+class ListThemeExamplesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EXAMPLES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def examples(self) -> _containers.RepeatedCompositeFieldContainer[Global___ThemeExample]:
+        """Newest first."""
+
+    def __init__(
+        self,
+        *,
+        examples: _abc.Iterable[Global___ThemeExample] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["examples", b"examples"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListThemeExamplesResponse: _TypeAlias = ListThemeExamplesResponse  # noqa: Y015
+
+@_typing.final
+class GetInsightStatsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OWNER_ID_FIELD_NUMBER: _builtins.int
+    TOP_FIELD_NUMBER: _builtins.int
+    owner_id: _builtins.str
+    """Whose insights."""
+    top: _builtins.int
+    """How many tags, themes and entities to report at most (0 means 20)."""
+    def __init__(
+        self,
+        *,
+        owner_id: _builtins.str = ...,
+        top: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["owner_id", b"owner_id", "top", b"top"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetInsightStatsRequest: _TypeAlias = GetInsightStatsRequest  # noqa: Y015
+
+@_typing.final
+class KeyCount(_message.Message):
+    """KeyCount is a number of insights sharing a key."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    COUNT_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    """What they share."""
+    count: _builtins.int
+    """How many."""
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count", "key", b"key"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___KeyCount: _TypeAlias = KeyCount  # noqa: Y015
+
+@_typing.final
+class GetInsightStatsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TOTAL_FIELD_NUMBER: _builtins.int
+    BY_STATUS_FIELD_NUMBER: _builtins.int
+    BY_THEME_FIELD_NUMBER: _builtins.int
+    BY_SOURCE_FIELD_NUMBER: _builtins.int
+    BY_TAG_FIELD_NUMBER: _builtins.int
+    PER_DAY_FIELD_NUMBER: _builtins.int
+    TOP_ENTITIES_FIELD_NUMBER: _builtins.int
+    LATENCY_P50_MS_FIELD_NUMBER: _builtins.int
+    LATENCY_P95_MS_FIELD_NUMBER: _builtins.int
+    LATENCY_P99_MS_FIELD_NUMBER: _builtins.int
+    total: _builtins.int
+    """Insights in all."""
+    latency_p50_ms: _builtins.float
+    """Create → READY latency of first versions, milliseconds."""
+    latency_p95_ms: _builtins.float
+    """95th percentile."""
+    latency_p99_ms: _builtins.float
+    """99th percentile."""
+    @_builtins.property
+    def by_status(self) -> _containers.RepeatedCompositeFieldContainer[Global___KeyCount]:
+        """By status name."""
+
+    @_builtins.property
+    def by_theme(self) -> _containers.RepeatedCompositeFieldContainer[Global___KeyCount]:
+        """By theme (empty theme left out), most first."""
+
+    @_builtins.property
+    def by_source(self) -> _containers.RepeatedCompositeFieldContainer[Global___KeyCount]:
+        """By source name."""
+
+    @_builtins.property
+    def by_tag(self) -> _containers.RepeatedCompositeFieldContainer[Global___KeyCount]:
+        """By tag, most first."""
+
+    @_builtins.property
+    def per_day(self) -> _containers.RepeatedCompositeFieldContainer[Global___KeyCount]:
+        """Created per UTC day (key YYYY-MM-DD), oldest first."""
+
+    @_builtins.property
+    def top_entities(self) -> _containers.RepeatedCompositeFieldContainer[Global___KeyCount]:
+        """Most frequent entities."""
+
+    def __init__(
+        self,
+        *,
+        total: _builtins.int = ...,
+        by_status: _abc.Iterable[Global___KeyCount] | None = ...,
+        by_theme: _abc.Iterable[Global___KeyCount] | None = ...,
+        by_source: _abc.Iterable[Global___KeyCount] | None = ...,
+        by_tag: _abc.Iterable[Global___KeyCount] | None = ...,
+        per_day: _abc.Iterable[Global___KeyCount] | None = ...,
+        top_entities: _abc.Iterable[Global___KeyCount] | None = ...,
+        latency_p50_ms: _builtins.float = ...,
+        latency_p95_ms: _builtins.float = ...,
+        latency_p99_ms: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["by_source", b"by_source", "by_status", b"by_status", "by_tag", b"by_tag", "by_theme", b"by_theme", "latency_p50_ms", b"latency_p50_ms", "latency_p95_ms", b"latency_p95_ms", "latency_p99_ms", b"latency_p99_ms", "per_day", b"per_day", "top_entities", b"top_entities", "total", b"total"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetInsightStatsResponse: _TypeAlias = GetInsightStatsResponse  # noqa: Y015

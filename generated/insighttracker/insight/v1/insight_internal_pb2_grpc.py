@@ -56,6 +56,21 @@ class InsightInternalServiceStub:
                 request_serializer=insighttracker_dot_insight_dot_v1_dot_insight__internal__pb2.ListStaleInsightsRequest.SerializeToString,
                 response_deserializer=insighttracker_dot_insight_dot_v1_dot_insight__internal__pb2.ListStaleInsightsResponse.FromString,
                 _registered_method=True)
+        self.BatchGetInsights = channel.unary_unary(
+                '/insighttracker.insight.v1.InsightInternalService/BatchGetInsights',
+                request_serializer=insighttracker_dot_insight_dot_v1_dot_insight__internal__pb2.BatchGetInsightsRequest.SerializeToString,
+                response_deserializer=insighttracker_dot_insight_dot_v1_dot_insight__internal__pb2.BatchGetInsightsResponse.FromString,
+                _registered_method=True)
+        self.ListThemeExamples = channel.unary_unary(
+                '/insighttracker.insight.v1.InsightInternalService/ListThemeExamples',
+                request_serializer=insighttracker_dot_insight_dot_v1_dot_insight__internal__pb2.ListThemeExamplesRequest.SerializeToString,
+                response_deserializer=insighttracker_dot_insight_dot_v1_dot_insight__internal__pb2.ListThemeExamplesResponse.FromString,
+                _registered_method=True)
+        self.GetInsightStats = channel.unary_unary(
+                '/insighttracker.insight.v1.InsightInternalService/GetInsightStats',
+                request_serializer=insighttracker_dot_insight_dot_v1_dot_insight__internal__pb2.GetInsightStatsRequest.SerializeToString,
+                response_deserializer=insighttracker_dot_insight_dot_v1_dot_insight__internal__pb2.GetInsightStatsResponse.FromString,
+                _registered_method=True)
 
 
 class InsightInternalServiceServicer:
@@ -93,6 +108,27 @@ class InsightInternalServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def BatchGetInsights(self, request, context):
+        """BatchGetInsights returns those of the given insights that exist and belong to the owner.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListThemeExamples(self, request, context):
+        """ListThemeExamples returns the owner's insights whose theme the person set: training examples.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetInsightStats(self, request, context):
+        """GetInsightStats counts the owner's insights every way the statistics page shows them.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_InsightInternalServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -115,6 +151,21 @@ def add_InsightInternalServiceServicer_to_server(servicer, server):
                     servicer.ListStaleInsights,
                     request_deserializer=insighttracker_dot_insight_dot_v1_dot_insight__internal__pb2.ListStaleInsightsRequest.FromString,
                     response_serializer=insighttracker_dot_insight_dot_v1_dot_insight__internal__pb2.ListStaleInsightsResponse.SerializeToString,
+            ),
+            'BatchGetInsights': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchGetInsights,
+                    request_deserializer=insighttracker_dot_insight_dot_v1_dot_insight__internal__pb2.BatchGetInsightsRequest.FromString,
+                    response_serializer=insighttracker_dot_insight_dot_v1_dot_insight__internal__pb2.BatchGetInsightsResponse.SerializeToString,
+            ),
+            'ListThemeExamples': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListThemeExamples,
+                    request_deserializer=insighttracker_dot_insight_dot_v1_dot_insight__internal__pb2.ListThemeExamplesRequest.FromString,
+                    response_serializer=insighttracker_dot_insight_dot_v1_dot_insight__internal__pb2.ListThemeExamplesResponse.SerializeToString,
+            ),
+            'GetInsightStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetInsightStats,
+                    request_deserializer=insighttracker_dot_insight_dot_v1_dot_insight__internal__pb2.GetInsightStatsRequest.FromString,
+                    response_serializer=insighttracker_dot_insight_dot_v1_dot_insight__internal__pb2.GetInsightStatsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -227,6 +278,87 @@ class InsightInternalService:
             '/insighttracker.insight.v1.InsightInternalService/ListStaleInsights',
             insighttracker_dot_insight_dot_v1_dot_insight__internal__pb2.ListStaleInsightsRequest.SerializeToString,
             insighttracker_dot_insight_dot_v1_dot_insight__internal__pb2.ListStaleInsightsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchGetInsights(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/insighttracker.insight.v1.InsightInternalService/BatchGetInsights',
+            insighttracker_dot_insight_dot_v1_dot_insight__internal__pb2.BatchGetInsightsRequest.SerializeToString,
+            insighttracker_dot_insight_dot_v1_dot_insight__internal__pb2.BatchGetInsightsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListThemeExamples(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/insighttracker.insight.v1.InsightInternalService/ListThemeExamples',
+            insighttracker_dot_insight_dot_v1_dot_insight__internal__pb2.ListThemeExamplesRequest.SerializeToString,
+            insighttracker_dot_insight_dot_v1_dot_insight__internal__pb2.ListThemeExamplesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetInsightStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/insighttracker.insight.v1.InsightInternalService/GetInsightStats',
+            insighttracker_dot_insight_dot_v1_dot_insight__internal__pb2.GetInsightStatsRequest.SerializeToString,
+            insighttracker_dot_insight_dot_v1_dot_insight__internal__pb2.GetInsightStatsResponse.FromString,
             options,
             channel_credentials,
             insecure,

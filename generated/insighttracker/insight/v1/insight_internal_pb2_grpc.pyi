@@ -47,6 +47,12 @@ class InsightInternalServiceStub:
     """FailInsight marks the insight FAILED with a reason, unless it changed since it was claimed."""
     ListStaleInsights: _grpc.UnaryUnaryMultiCallable[_insight_internal_pb2.ListStaleInsightsRequest, _insight_internal_pb2.ListStaleInsightsResponse]
     """ListStaleInsights lists insights left PENDING or PROCESSING longer than the given age."""
+    BatchGetInsights: _grpc.UnaryUnaryMultiCallable[_insight_internal_pb2.BatchGetInsightsRequest, _insight_internal_pb2.BatchGetInsightsResponse]
+    """BatchGetInsights returns those of the given insights that exist and belong to the owner."""
+    ListThemeExamples: _grpc.UnaryUnaryMultiCallable[_insight_internal_pb2.ListThemeExamplesRequest, _insight_internal_pb2.ListThemeExamplesResponse]
+    """ListThemeExamples returns the owner's insights whose theme the person set: training examples."""
+    GetInsightStats: _grpc.UnaryUnaryMultiCallable[_insight_internal_pb2.GetInsightStatsRequest, _insight_internal_pb2.GetInsightStatsResponse]
+    """GetInsightStats counts the owner's insights every way the statistics page shows them."""
 
 @_typing.type_check_only
 class InsightInternalServiceAsyncStub(InsightInternalServiceStub):
@@ -67,6 +73,12 @@ class InsightInternalServiceAsyncStub(InsightInternalServiceStub):
     """FailInsight marks the insight FAILED with a reason, unless it changed since it was claimed."""
     ListStaleInsights: _aio.UnaryUnaryMultiCallable[_insight_internal_pb2.ListStaleInsightsRequest, _insight_internal_pb2.ListStaleInsightsResponse]  # type: ignore[assignment]
     """ListStaleInsights lists insights left PENDING or PROCESSING longer than the given age."""
+    BatchGetInsights: _aio.UnaryUnaryMultiCallable[_insight_internal_pb2.BatchGetInsightsRequest, _insight_internal_pb2.BatchGetInsightsResponse]  # type: ignore[assignment]
+    """BatchGetInsights returns those of the given insights that exist and belong to the owner."""
+    ListThemeExamples: _aio.UnaryUnaryMultiCallable[_insight_internal_pb2.ListThemeExamplesRequest, _insight_internal_pb2.ListThemeExamplesResponse]  # type: ignore[assignment]
+    """ListThemeExamples returns the owner's insights whose theme the person set: training examples."""
+    GetInsightStats: _aio.UnaryUnaryMultiCallable[_insight_internal_pb2.GetInsightStatsRequest, _insight_internal_pb2.GetInsightStatsResponse]  # type: ignore[assignment]
+    """GetInsightStats counts the owner's insights every way the statistics page shows them."""
 
 class InsightInternalServiceServicer(metaclass=_abc_1.ABCMeta):
     """InsightInternalService is called by the pipeline workers, never routed by the gateway.
@@ -108,5 +120,29 @@ class InsightInternalServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_insight_internal_pb2.ListStaleInsightsResponse, _abc.Awaitable[_insight_internal_pb2.ListStaleInsightsResponse]]:
         """ListStaleInsights lists insights left PENDING or PROCESSING longer than the given age."""
+
+    @_abc_1.abstractmethod
+    def BatchGetInsights(
+        self,
+        request: _insight_internal_pb2.BatchGetInsightsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_insight_internal_pb2.BatchGetInsightsResponse, _abc.Awaitable[_insight_internal_pb2.BatchGetInsightsResponse]]:
+        """BatchGetInsights returns those of the given insights that exist and belong to the owner."""
+
+    @_abc_1.abstractmethod
+    def ListThemeExamples(
+        self,
+        request: _insight_internal_pb2.ListThemeExamplesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_insight_internal_pb2.ListThemeExamplesResponse, _abc.Awaitable[_insight_internal_pb2.ListThemeExamplesResponse]]:
+        """ListThemeExamples returns the owner's insights whose theme the person set: training examples."""
+
+    @_abc_1.abstractmethod
+    def GetInsightStats(
+        self,
+        request: _insight_internal_pb2.GetInsightStatsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_insight_internal_pb2.GetInsightStatsResponse, _abc.Awaitable[_insight_internal_pb2.GetInsightStatsResponse]]:
+        """GetInsightStats counts the owner's insights every way the statistics page shows them."""
 
 def add_InsightInternalServiceServicer_to_server(servicer: InsightInternalServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
