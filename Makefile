@@ -9,11 +9,12 @@ GRPCURL_VERSION := v1.9.3
 BUF := $(TOOLS)/buf/node_modules/.bin/buf
 GRPCURL := $(TOOLS)/bin/grpcurl
 FERRETDB := $(TOOLS)/bin/ferretdb
+COMPOSE_CHECK := $(TOOLS)/bin/compose-check
 PYTEST_ARGS ?=
 export PYTHONPATH := $(CURDIR):$(CURDIR)/generated
 export HF_HUB_OFFLINE := 1
 
-.PHONY: setup tools proto proto-check proto-baseline lint check test run up down clean
+.PHONY: setup tools proto proto-check proto-baseline lint deploy-check check test run up down clean
 
 ## setup: virtualenv with pinned dependencies (re-run when requirements change)
 setup: $(VENV)/.installed
@@ -26,7 +27,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	touch $@
 
 ## tools: buf (npm), grpcurl and FerretDB (Go module proxy), kept under build/tools
-tools: $(BUF) $(GRPCURL) $(FERRETDB)
+tools: $(BUF) $(GRPCURL) $(FERRETDB) $(COMPOSE_CHECK)
 
 $(BUF):
 	npm install --silent --no-audit --no-fund --prefix $(TOOLS)/buf @bufbuild/buf@$(BUF_VERSION)
@@ -36,6 +37,10 @@ $(GRPCURL):
 
 $(FERRETDB):
 	scripts/install_ferretdb.sh
+
+# compose-go, the loader Docker Compose itself uses: validates docker-compose.yml without Docker.
+$(COMPOSE_CHECK):
+	cd deploy/compose-check && GOBIN=$(CURDIR)/$(TOOLS)/bin go install .
 
 ## proto: regenerate generated/ from proto/
 proto: setup
@@ -59,6 +64,10 @@ proto-baseline: setup $(BUF)
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy services gateway scripts tests bench
+
+## deploy-check: docker-compose.yml, Prometheus, Grafana and the compose Envoy config
+deploy-check: setup $(COMPOSE_CHECK)
+	scripts/check_deploy.sh
 
 check: proto-check lint
 

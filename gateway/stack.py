@@ -47,6 +47,7 @@ class StackConfig:
     insight_port: int
     nlp_port: int
     graph_port: int
+    assistant_port: int
     redis_url: str = ""  # empty: start the embedded Redis on redis_port
     redis_port: int = 0
     run_dir: pathlib.Path = field(default_factory=lambda: ROOT / "build" / "run")
@@ -64,6 +65,7 @@ class StackConfig:
             insight_port=_port("INSIGHT_INSIGHT_PORT", 50051),
             nlp_port=_port("INSIGHT_NLP_PORT", 50053),
             graph_port=_port("INSIGHT_GRAPH_PORT", 50052),
+            assistant_port=_port("INSIGHT_ASSISTANT_PORT", 50054),
             redis_url=os.environ.get("INSIGHT_REDIS_URL", ""),
             redis_port=_port("INSIGHT_EMBEDDED_REDIS_PORT", 6399),
             jwt_secret=os.environ.get("INSIGHT_JWT_SECRET", ""),
@@ -79,6 +81,7 @@ class StackConfig:
             insight_port=free_port(),
             nlp_port=free_port(),
             graph_port=free_port(),
+            assistant_port=free_port(),
             redis_port=free_port(),
             jwt_secret=secrets.token_urlsafe(48),
         )
@@ -120,6 +123,7 @@ class Stack:
                 "INSIGHT_INSIGHT_PORT": str(c.insight_port),
                 "INSIGHT_NLP_PORT": str(c.nlp_port),
                 "INSIGHT_GRAPH_PORT": str(c.graph_port),
+            "INSIGHT_ASSISTANT_PORT": str(c.assistant_port),
                 "INSIGHT_JWT_SECRET": c.jwt_secret,
                 "HF_HUB_OFFLINE": "1",
                 "OMP_NUM_THREADS": "1",
@@ -143,7 +147,12 @@ class Stack:
             if not c.redis_url:
                 self.start_redis(detached)
             # All start at once (nlp loads its models meanwhile), then each must report SERVING.
-            services = {"insight": c.insight_port, "graph": c.graph_port, "nlp": c.nlp_port}
+            services = {
+                "insight": c.insight_port,
+                "graph": c.graph_port,
+                "nlp": c.nlp_port,
+                "assistant": c.assistant_port,
+            }
             for name in services:
                 self._add(name, [sys.executable, "-m", f"services.{name}.server"]).start(detached)
             for name, port in services.items():
@@ -153,6 +162,7 @@ class Stack:
                     "serving",
                 )
             self.start_worker(detached)
+            self.start_worker(detached, name="trainer", module="services.assistant.trainer")
             self.start_envoy(detached)
         except BaseException:
             self.stop()
@@ -184,8 +194,11 @@ class Stack:
         redis.start(detached)
         redis.wait_until(lambda: redis_ready(c.redis_port), 30, "answering PING")
 
-    def start_worker(self, detached: bool = False, name: str = "worker") -> ManagedProcess:
-        worker = self._add(name, [sys.executable, "-m", "services.worker.main"])
+    def start_worker(
+        self, detached: bool = False, name: str = "worker", module: str = "services.worker.main"
+    ) -> ManagedProcess:
+        """An RQ worker process: the pipeline's by default, or the assistant's trainer."""
+        worker = self._add(name, [sys.executable, "-m", module])
         worker.start(detached)
         redis_url = self.config.effective_redis_url
         worker.wait_until(lambda: rq_worker_ready(redis_url, worker.pid), 60, "taking jobs")
@@ -199,11 +212,10 @@ class Stack:
                 http_port=c.http_port,
                 admin_port=c.admin_port,
                 descriptor_path=ROOT / "generated" / "descriptor.binpb",
-                # assistant is not built yet: the insight service answers UNIMPLEMENTED for it.
                 upstreams={
                     "insight": insight,
                     "graph": ("127.0.0.1", c.graph_port),
-                    "assistant": insight,
+                    "assistant": ("127.0.0.1", c.assistant_port),
                 },
                 rate_limit_tokens=c.rate_limit_tokens,
                 rate_limit_fill_per_second=c.rate_limit_fill_per_second,

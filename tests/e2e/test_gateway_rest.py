@@ -67,24 +67,6 @@ def test_cors_preflight_is_answered_by_the_gateway(rest: httpx.Client) -> None:
     assert "authorization" in reply.headers["access-control-allow-headers"].lower()
 
 
-# Routes whose services come with later issues: the gateway answers 501, cleanly, until then.
-@pytest.mark.parametrize(
-    ("method", "path"),
-    [
-        ("GET", "/suggestions"),
-        ("GET", "/stats"),
-        ("POST", "/train"),
-    ],
-)
-def test_routes_of_unbuilt_services_are_json_501(
-    rest: httpx.Client, person: dict[str, str], method: str, path: str
-) -> None:
-    reply = rest.request(
-        method, path, headers=bearer(person["access"]), json={} if method == "POST" else None
-    )
-    _is_contract_error(reply, 501, 12)
-
-
 @pytest.fixture()
 def second_gateway(stack: Stack) -> Iterator[Stack]:
     """Another Envoy in front of the same services, for settings the shared one must not have."""
