@@ -123,7 +123,7 @@ class Stack:
                 "INSIGHT_INSIGHT_PORT": str(c.insight_port),
                 "INSIGHT_NLP_PORT": str(c.nlp_port),
                 "INSIGHT_GRAPH_PORT": str(c.graph_port),
-            "INSIGHT_ASSISTANT_PORT": str(c.assistant_port),
+                "INSIGHT_ASSISTANT_PORT": str(c.assistant_port),
                 "INSIGHT_JWT_SECRET": c.jwt_secret,
                 "HF_HUB_OFFLINE": "1",
                 "OMP_NUM_THREADS": "1",
