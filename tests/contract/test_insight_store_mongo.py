@@ -17,11 +17,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from gateway.processes import free_port
 from services.common.errors import InvalidArgument, Unavailable
 from services.insight.domain.models import InsightFilter, PageCursor
-from services.insight.store.mongo import (
-    MongoInsightStore,
-    parse_read_preference,
-    parse_write_concern,
-)
+from services.insight.store.mongo import MongoInsightStore
+from services.insight.store.mongo_documents import parse_read_preference, parse_write_concern
 from tests.contract.test_insight_store import ALICE, T0, full_insight, make_insight
 from tests.engines import shared_ferretdb_uri
 

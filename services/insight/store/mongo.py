@@ -34,203 +34,47 @@ more than one document is ordered so that a failure between any two steps loses 
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, Final, ParamSpec, TypeVar
+from typing import Final
 
 from bson.int64 import Int64
-from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, WriteConcern
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import (
     ConfigurationError,
-    ConnectionFailure,
     DuplicateKeyError,
-    ExecutionTimeout,
-    WTimeoutError,
 )
-from pymongo.read_preferences import _ServerMode, make_read_preference, read_pref_mode_from_name
 
 from services.common.clock import from_micros, to_micros, utc_now
 from services.common.errors import AlreadyExists, InvalidArgument, Unavailable
 from services.insight.domain.models import (
-    AudioInfo,
-    Entity,
     Insight,
     InsightFilter,
     InsightPage,
     NewAccount,
     PageCursor,
-    Source,
     Status,
     User,
 )
-
-Document = dict[str, Any]
-P = ParamSpec("P")
-R = TypeVar("R")
+from services.insight.store.mongo_documents import (
+    Document,
+    checked_integer,
+    checked_micros,
+    checked_text,
+    insight_document,
+    insight_filter,
+    insight_from_document,
+    parse_read_preference,
+    parse_write_concern,
+    translate_errors,
+)
 
 DEFAULT_DATABASE: Final = "insight"
 AUDIO_CHUNK_BYTES: Final = 4 * 1024 * 1024
-READ_PREFERENCES: Final = (
-    "primary",
-    "primaryPreferred",
-    "secondary",
-    "secondaryPreferred",
-    "nearest",
-)
 # Read without these: they serve queries and the voice note, not the domain.
 _INSIGHT_PROJECTION: Final = {"text_folded": False, "audio_blob": False}
 _STALE_STATUSES: Final = (Status.PENDING.value, Status.PROCESSING.value)
-
-
-def parse_write_concern(text: str) -> WriteConcern:
-    """'majority' (the default: a write survives the loss of the primary) or a number of nodes;
-    writes are always journaled before they are acknowledged."""
-    value = text.strip()
-    if value.isdigit():
-        return WriteConcern(w=int(value), j=True)
-    if value == "majority":
-        return WriteConcern(w="majority", j=True)
-    raise ValueError(f"write concern must be 'majority' or a number of nodes, not {text!r}")
-
-
-def parse_read_preference(text: str) -> _ServerMode:
-    """One of READ_PREFERENCES. Anything but "primary" may read data a moment old: a read that
-    follows a write of the same request could miss it."""
-    name = text.strip()
-    if name not in READ_PREFERENCES:
-        raise ValueError(f"read preference must be one of {', '.join(READ_PREFERENCES)}")
-    return make_read_preference(read_pref_mode_from_name(name), None)
-
-
-def _text(value: object, field: str) -> str:
-    """A value for a filter: a plain str, never a document a server could read as operators."""
-    if not isinstance(value, str):
-        raise InvalidArgument.field(field, "must be a string")
-    return str(value)
-
-
-def _integer(value: object, field: str) -> Int64:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidArgument.field(field, "must be an integer")
-    return Int64(value)
-
-
-def _micros(value: object, field: str) -> Int64:
-    if not isinstance(value, dt.datetime):
-        raise InvalidArgument.field(field, "must be a time")
-    return Int64(to_micros(value))
-
-
-def _literal_pattern(word: str) -> str:
-    """A regular expression that matches `word` literally in PCRE (MongoDB) and RE2 (FerretDB):
-    letters, digits and non-ASCII characters stand for themselves (none is a metacharacter in
-    either); every other character is written as \\x{..}, which also keeps NUL out of the pattern
-    (a BSON regular expression is a C string)."""
-    return "".join(
-        char if char.isalnum() or not char.isascii() else f"\\x{{{ord(char):02x}}}" for char in word
-    )
-
-
-def _insight_fields(insight: Insight) -> Document:
-    """Every stored field of an insight but _id, owner_id and audio_blob."""
-    audio = insight.audio
-    text = _text(insight.text, "text")
-    return {
-        "text": text,
-        "text_folded": text.casefold(),
-        "tags": [_text(tag, "tags") for tag in insight.tags],
-        "source": insight.source.value,
-        "status": insight.status.value,
-        "status_reason": _text(insight.status_reason, "status_reason"),
-        "language": _text(insight.language, "language"),
-        # Sub-documents, not [text, label] pairs: FerretDB v1 stores no nested arrays.
-        "entities": [
-            {"text": _text(e.text, "entities.text"), "label": _text(e.label, "entities.label")}
-            for e in insight.entities
-        ],
-        "keywords": [_text(keyword, "keywords") for keyword in insight.keywords],
-        "theme": _text(insight.theme, "theme"),
-        "theme_confidence": float(insight.theme_confidence),
-        "theme_set_by_person": bool(insight.theme_set_by_person),
-        "audio": None
-        if audio is None
-        else {
-            "format": _text(audio.format, "audio.format"),
-            "size_bytes": _integer(audio.size_bytes, "audio.size_bytes"),
-            "duration_seconds": float(audio.duration_seconds),
-        },
-        "version": _integer(insight.version, "version"),
-        "create_us": _micros(insight.create_time, "create_time"),
-        "update_us": _micros(insight.update_time, "update_time"),
-    }
-
-
-def _insight_from_document(doc: Document) -> Insight:
-    audio = doc.get("audio")
-    return Insight(
-        id=str(doc["_id"]),
-        owner_id=str(doc["owner_id"]),
-        text=str(doc["text"]),
-        tags=tuple(str(tag) for tag in doc["tags"]),
-        source=Source(doc["source"]),
-        status=Status(doc["status"]),
-        status_reason=str(doc["status_reason"]),
-        language=str(doc["language"]),
-        entities=tuple(Entity(str(e["text"]), str(e["label"])) for e in doc["entities"]),
-        keywords=tuple(str(keyword) for keyword in doc["keywords"]),
-        theme=str(doc["theme"]),
-        theme_confidence=float(doc["theme_confidence"]),
-        theme_set_by_person=bool(doc["theme_set_by_person"]),
-        audio=None
-        if audio is None
-        else AudioInfo(
-            format=str(audio["format"]),
-            size_bytes=int(audio["size_bytes"]),
-            duration_seconds=float(audio["duration_seconds"]),
-        ),
-        version=int(doc["version"]),
-        create_time=from_micros(int(doc["create_us"])),
-        update_time=from_micros(int(doc["update_us"])),
-    )
-
-
-def _filter(owner_id: str, where: InsightFilter) -> Document:
-    clauses: list[Document] = [{"owner_id": _text(owner_id, "owner_id")}]
-    if where.tag:
-        # On an array, equality matches any element.
-        clauses.append({"tags": _text(where.tag, "tag")})
-    if where.theme:
-        clauses.append({"theme": _text(where.theme, "theme")})
-    if where.status is not None:
-        clauses.append({"status": Status(where.status).value})
-    if where.source is not None:
-        clauses.append({"source": Source(where.source).value})
-    if where.created_after is not None:
-        clauses.append({"create_us": {"$gte": _micros(where.created_after, "created_after")}})
-    if where.created_before is not None:
-        clauses.append({"create_us": {"$lt": _micros(where.created_before, "created_before")}})
-    for word in _text(where.query, "query").casefold().split():
-        clauses.append({"text_folded": {"$regex": _literal_pattern(word)}})
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
-
-def _translate_errors(
-    method: Callable[P, Awaitable[R]],
-) -> Callable[P, Coroutine[Any, Any, R]]:
-    """Turns "the database cannot be reached in time" into Unavailable (the caller may retry)."""
-
-    @functools.wraps(method)
-    async def translated(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return await method(*args, **kwargs)
-        except (ConnectionFailure, ExecutionTimeout, WTimeoutError) as exc:
-            raise Unavailable("insight store is unavailable") from exc
-
-    return translated
 
 
 class MongoInsightStore:
@@ -280,7 +124,7 @@ class MongoInsightStore:
     def _removals(self) -> AsyncCollection[Document]:
         return self._database["graph_removals"]
 
-    @_translate_errors
+    @translate_errors
     async def open(self) -> None:
         client: AsyncMongoClient[Document] = AsyncMongoClient(
             self._uri,
@@ -334,14 +178,14 @@ class MongoInsightStore:
 
     # --- accounts ---
 
-    @_translate_errors
+    @translate_errors
     async def add_user(self, account: NewAccount) -> User:
         document = {
-            "_id": _text(account.id, "id"),
-            "email": _text(account.email, "email"),
-            "password_hash": _text(account.password_hash, "password_hash"),
-            "display_name": _text(account.display_name, "display_name"),
-            "create_us": _micros(account.create_time, "create_time"),
+            "_id": checked_text(account.id, "id"),
+            "email": checked_text(account.email, "email"),
+            "password_hash": checked_text(account.password_hash, "password_hash"),
+            "display_name": checked_text(account.display_name, "display_name"),
+            "create_us": checked_micros(account.create_time, "create_time"),
         }
         try:
             await self._users.insert_one(document)
@@ -349,9 +193,9 @@ class MongoInsightStore:
             raise AlreadyExists("this email is already registered") from exc
         return User(account.id, account.email, account.display_name, account.create_time)
 
-    @_translate_errors
+    @translate_errors
     async def find_credentials(self, email: str) -> tuple[User, str] | None:
-        doc = await self._users.find_one({"email": _text(email, "email")})
+        doc = await self._users.find_one({"email": checked_text(email, "email")})
         if doc is None:
             return None
         user = User(
@@ -364,12 +208,12 @@ class MongoInsightStore:
 
     # --- insights ---
 
-    @_translate_errors
+    @translate_errors
     async def add_insight(self, insight: Insight, audio: bytes | None = None) -> None:
         document: Document = {
-            "_id": _text(insight.id, "id"),
-            "owner_id": _text(insight.owner_id, "owner_id"),
-            **_insight_fields(insight),
+            "_id": checked_text(insight.id, "id"),
+            "owner_id": checked_text(insight.owner_id, "owner_id"),
+            **insight_document(insight),
             "audio_blob": None,
         }
         key = None
@@ -402,24 +246,27 @@ class MongoInsightStore:
             count += 1
         return count
 
-    @_translate_errors
+    @translate_errors
     async def get_insight(self, owner_id: str, insight_id: str) -> Insight | None:
         doc = await self._insights.find_one(
-            {"_id": _text(insight_id, "insight_id"), "owner_id": _text(owner_id, "owner_id")},
+            {
+                "_id": checked_text(insight_id, "insight_id"),
+                "owner_id": checked_text(owner_id, "owner_id"),
+            },
             projection=_INSIGHT_PROJECTION,
         )
-        return _insight_from_document(doc) if doc else None
+        return insight_from_document(doc) if doc else None
 
-    @_translate_errors
+    @translate_errors
     async def get_insight_any_owner(self, insight_id: str) -> Insight | None:
         doc = await self._insights.find_one(
-            {"_id": _text(insight_id, "insight_id")}, projection=_INSIGHT_PROJECTION
+            {"_id": checked_text(insight_id, "insight_id")}, projection=_INSIGHT_PROJECTION
         )
-        return _insight_from_document(doc) if doc else None
+        return insight_from_document(doc) if doc else None
 
-    @_translate_errors
+    @translate_errors
     async def get_audio(self, insight_id: str) -> bytes | None:
-        insight_id = _text(insight_id, "insight_id")
+        insight_id = checked_text(insight_id, "insight_id")
         blob = await self._audio_blob(insight_id)
         if blob is None:
             return None
@@ -441,19 +288,19 @@ class MongoInsightStore:
         blob = doc.get("audio_blob") if doc else None
         return blob if isinstance(blob, dict) else None
 
-    @_translate_errors
+    @translate_errors
     async def list_insights(
         self, owner_id: str, where: InsightFilter, page_size: int, after: PageCursor | None
     ) -> InsightPage:
-        page_size = int(_integer(page_size, "page_size"))
+        page_size = int(checked_integer(page_size, "page_size"))
         if page_size <= 0:
             raise InvalidArgument.field("page_size", "must be positive")
-        condition = _filter(owner_id, where)
+        condition = insight_filter(owner_id, where)
         total = await self._insights.count_documents(condition)
         page_condition = condition
         if after is not None:
-            after_us = _micros(after.create_time, "page_token")
-            after_id = _text(after.insight_id, "page_token")
+            after_us = checked_micros(after.create_time, "page_token")
+            after_id = checked_text(after.insight_id, "page_token")
             page_condition = {
                 "$and": [
                     condition,
@@ -471,29 +318,32 @@ class MongoInsightStore:
             .limit(page_size + 1)
         )
         docs = [doc async for doc in cursor]
-        insights = [_insight_from_document(doc) for doc in docs[:page_size]]
+        insights = [insight_from_document(doc) for doc in docs[:page_size]]
         next_cursor = None
         if len(docs) > page_size:
             last = insights[-1]
             next_cursor = PageCursor(last.create_time, last.id)
         return InsightPage(insights=insights, next_cursor=next_cursor, total_size=total)
 
-    @_translate_errors
+    @translate_errors
     async def replace_insight(self, insight: Insight, expected_version: int) -> bool:
         result = await self._insights.update_one(
             {
-                "_id": _text(insight.id, "id"),
-                "owner_id": _text(insight.owner_id, "owner_id"),
-                "version": _integer(expected_version, "expected_version"),
+                "_id": checked_text(insight.id, "id"),
+                "owner_id": checked_text(insight.owner_id, "owner_id"),
+                "version": checked_integer(expected_version, "expected_version"),
             },
-            {"$set": _insight_fields(insight)},
+            {"$set": insight_document(insight)},
         )
         return result.matched_count == 1
 
-    @_translate_errors
+    @translate_errors
     async def delete_insight(self, owner_id: str, insight_id: str) -> bool:
         # The order of the steps is what keeps this safe without a transaction: module docstring.
-        mine = {"_id": _text(insight_id, "insight_id"), "owner_id": _text(owner_id, "owner_id")}
+        mine = {
+            "_id": checked_text(insight_id, "insight_id"),
+            "owner_id": checked_text(owner_id, "owner_id"),
+        }
         if await self._insights.find_one(mine, projection={"_id": True}) is None:
             return False
         await self._removals.update_one(
@@ -509,9 +359,9 @@ class MongoInsightStore:
             await self._audio.delete_many({"key": str(blob["key"])})
         return True
 
-    @_translate_errors
+    @translate_errors
     async def pending_graph_removals(self, limit: int) -> list[tuple[str, str]]:
-        limit = int(_integer(limit, "limit"))
+        limit = int(checked_integer(limit, "limit"))
         if limit <= 0:
             return []
         due: list[tuple[str, str]] = []
@@ -543,20 +393,20 @@ class MongoInsightStore:
         }
         return [record for record in records if record[0] not in alive]
 
-    @_translate_errors
+    @translate_errors
     async def forget_graph_removal(self, insight_id: str) -> None:
-        await self._removals.delete_one({"_id": _text(insight_id, "insight_id")})
+        await self._removals.delete_one({"_id": checked_text(insight_id, "insight_id")})
 
-    @_translate_errors
+    @translate_errors
     async def list_stale(self, updated_before_us: int, limit: int) -> list[tuple[str, int]]:
-        limit = int(_integer(limit, "limit"))
+        limit = int(checked_integer(limit, "limit"))
         if limit <= 0:
             return []
         cursor = (
             self._insights.find(
                 {
                     "status": {"$in": list(_STALE_STATUSES)},
-                    "update_us": {"$lt": _integer(updated_before_us, "updated_before_us")},
+                    "update_us": {"$lt": checked_integer(updated_before_us, "updated_before_us")},
                 },
                 projection={"version": True},
             )
