@@ -10,6 +10,7 @@ BUF := $(TOOLS)/buf/node_modules/.bin/buf
 GRPCURL := $(TOOLS)/bin/grpcurl
 FERRETDB := $(TOOLS)/bin/ferretdb
 COMPOSE_CHECK := $(TOOLS)/bin/compose-check
+NEO4J := $(TOOLS)/neo4j/neo4j-launcher.jar
 PYTEST_ARGS ?=
 export PYTHONPATH := $(CURDIR):$(CURDIR)/generated
 export HF_HUB_OFFLINE := 1
@@ -26,8 +27,8 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-## tools: buf (npm), grpcurl and FerretDB (Go module proxy), kept under build/tools
-tools: $(BUF) $(GRPCURL) $(FERRETDB) $(COMPOSE_CHECK)
+## tools: buf (npm), grpcurl, FerretDB, compose-check (Go module proxy), embedded Neo4j (Maven)
+tools: $(BUF) $(GRPCURL) $(FERRETDB) $(COMPOSE_CHECK) $(NEO4J)
 
 $(BUF):
 	npm install --silent --no-audit --no-fund --prefix $(TOOLS)/buf @bufbuild/buf@$(BUF_VERSION)
@@ -37,6 +38,9 @@ $(GRPCURL):
 
 $(FERRETDB):
 	scripts/install_ferretdb.sh
+
+$(NEO4J): gateway/neo4j_launcher/pom.xml gateway/neo4j_launcher/src/main/java/insighttracker/neo4j/Launcher.java
+	scripts/install_neo4j.sh
 
 # compose-go, the loader Docker Compose itself uses: validates docker-compose.yml without Docker.
 $(COMPOSE_CHECK):

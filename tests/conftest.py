@@ -13,11 +13,28 @@ import pytest
 from gateway.stack import Stack, StackConfig
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """The whole stack on the embedded default, behind the real Envoy."""
-    base = tmp_path_factory.mktemp("stack")
+@pytest.fixture(
+    scope="session",
+    params=[
+        "embedded",
+        pytest.param("engines", marks=[pytest.mark.mongo, pytest.mark.neo4j]),
+    ],
+)
+def stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    """The whole stack behind the real Envoy: once on the embedded default (SQLite), once with the
+    insight store on MongoDB's protocol (FerretDB) and the graph on Neo4j — the same REST suite."""
+    base = tmp_path_factory.mktemp(f"stack-{request.param}")
     config = StackConfig.on_free_ports(base / "data", base / "run")
+    if request.param == "engines":
+        from tests.engines import shared_ferretdb_uri, shared_neo4j_uri
+
+        config.extra_env.update(
+            INSIGHT_MONGO_URI=shared_ferretdb_uri(),
+            INSIGHT_MONGO_DATABASE=f"e2e_{uuid.uuid4().hex[:8]}",
+            INSIGHT_NEO4J_URI=shared_neo4j_uri(),
+        )
     # Re-queue stuck insights quickly, so crash-recovery tests finish in seconds.
     config.extra_env.update(INSIGHT_STALE_AFTER="3", INSIGHT_SWEEP_INTERVAL="1")
     running = Stack(config)

@@ -17,7 +17,7 @@ from services.assistant.schedule import cron_scheduler, run_cron
 from services.assistant.training_queue import training_queue
 from services.common.config import Settings
 from services.common.logs import configure_logging
-from services.common.redis_client import sync_redis
+from services.common.redis_client import worker_redis
 
 log = logging.getLogger("trainer")
 
@@ -27,7 +27,7 @@ def main() -> None:
     configure_logging("assistant-trainer", settings.log_level)
     runtime = build_runtime(settings)
     jobs.install(runtime)
-    connection = sync_redis(settings.redis_url)
+    connection = worker_redis(settings.redis_url)
     stop = threading.Event()
     cron = threading.Thread(
         target=run_cron, args=(cron_scheduler(connection), stop), name="cron", daemon=True

@@ -54,6 +54,11 @@ class Settings:
     mongo_database: str
     mongo_write_concern: str
     mongo_read_preference: str
+    neo4j_uri: str
+    neo4j_user: str
+    neo4j_password: str
+    neo4j_database: str
+    embedding_dimensions: int
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -94,4 +99,9 @@ class Settings:
             mongo_database=_env("INSIGHT_MONGO_DATABASE", ""),
             mongo_write_concern=_env("INSIGHT_MONGO_WRITE_CONCERN", "majority"),
             mongo_read_preference=_env("INSIGHT_MONGO_READ_PREFERENCE", "primary"),
+            neo4j_uri=_env("INSIGHT_NEO4J_URI", ""),
+            neo4j_user=_env("INSIGHT_NEO4J_USER", "neo4j"),
+            neo4j_password=_env("INSIGHT_NEO4J_PASSWORD", ""),
+            neo4j_database=_env("INSIGHT_NEO4J_DATABASE", ""),
+            embedding_dimensions=_env_int("INSIGHT_EMBEDDING_DIMENSIONS", 384),
         )

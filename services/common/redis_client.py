@@ -19,3 +19,14 @@ def sync_redis(url: str) -> redis.Redis:
     return redis.Redis.from_url(
         url, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS, socket_timeout=SOCKET_TIMEOUT_SECONDS
     )
+
+
+def worker_redis(url: str) -> redis.Redis:
+    """For RQ workers: no socket timeout, since a worker waits on a blocking pop for minutes and
+    a read timeout there would make RQ quit; a health check before use catches dead sockets."""
+    return redis.Redis.from_url(
+        url,
+        socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        socket_keepalive=True,
+        health_check_interval=30,
+    )

@@ -30,6 +30,7 @@ from services.graph.domain.owner_queries import OwnerQueries
 from services.graph.domain.relationships import RelationshipManager
 from services.graph.insight_directory import GrpcInsightDirectory
 from services.graph.internal_api import GraphInternalServicer
+from services.graph.store.neo4j import Neo4jGraphStore
 from services.graph.store.port import GraphStore
 from services.graph.store.sqlite import SqliteGraphStore
 
@@ -40,6 +41,14 @@ POLICY = AccessPolicy(service_only=frozenset({f"/{INTERNAL_SERVICE}/"}))
 
 
 def make_store(settings: Settings) -> GraphStore:
+    if settings.neo4j_uri:
+        auth = (settings.neo4j_user, settings.neo4j_password) if settings.neo4j_password else None
+        return Neo4jGraphStore(
+            settings.neo4j_uri,
+            auth=auth,
+            database=settings.neo4j_database or None,
+            dimensions=settings.embedding_dimensions,
+        )
     return SqliteGraphStore(settings.data_dir / "graph.sqlite3")
 
 

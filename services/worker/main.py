@@ -15,7 +15,7 @@ from services.common.clients import ServiceCredential, sync_channel
 from services.common.config import Settings
 from services.common.logs import configure_logging
 from services.common.pipeline_jobs import enqueue_process_insight, is_waiting, pipeline_queue
-from services.common.redis_client import sync_redis
+from services.common.redis_client import sync_redis, worker_redis
 from services.common.request_context import request_id_var
 from services.common.tokens import TokenCodec
 from services.worker import jobs
@@ -61,7 +61,7 @@ def main() -> None:
         target=sweep_forever, args=(steps, settings, stop), name="sweeper", daemon=True
     )
     sweeper.start()
-    connection = sync_redis(settings.redis_url)
+    connection = worker_redis(settings.redis_url)
     # SimpleWorker runs jobs in this process: the gRPC channels stay open between jobs (a forking
     # worker would reconnect per job). with_scheduler runs the retries' backoff.
     worker = SimpleWorker([pipeline_queue(connection)], connection=connection)

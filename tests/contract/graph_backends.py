@@ -1,6 +1,6 @@
 """Fixtures of the GraphStore contract suite: one suite, run against every adapter.
 
-To run the suite against another adapter (Neo4j), add one `GraphBackendSpec` to
+To run the suite against another adapter, add one `GraphBackendSpec` to
 `GRAPH_BACKENDS`: a name, a factory that provides the adapter's backing storage for one test (and
 cleans it up afterwards), and the marks it needs (e.g. `pytest.mark.neo4j`).
 """
@@ -15,8 +15,10 @@ from typing import Protocol
 
 import pytest
 
+from services.graph.store.neo4j import Neo4jGraphStore
 from services.graph.store.port import GraphStore
 from services.graph.store.sqlite import SqliteGraphStore
+from tests.engines import clear_neo4j, shared_neo4j_uri
 
 
 class GraphBackend(Protocol):
@@ -49,7 +51,34 @@ async def sqlite_graph_backend(tmp_path: pathlib.Path) -> AsyncIterator[GraphBac
     yield SqliteGraphBackend(tmp_path / "store" / "graph.sqlite3")
 
 
-GRAPH_BACKENDS: tuple[GraphBackendSpec, ...] = (GraphBackendSpec("sqlite", sqlite_graph_backend),)
+# The dimension of the contract suite's vectors (test_graph_store.vec).
+NEO4J_TEST_DIMENSIONS = 8
+
+
+@dataclass(frozen=True)
+class Neo4jGraphBackend:
+    uri: str
+
+    def new_store(self) -> GraphStore:
+        return Neo4jGraphStore(self.uri, dimensions=NEO4J_TEST_DIMENSIONS)
+
+
+@asynccontextmanager
+async def neo4j_graph_backend(tmp_path: pathlib.Path) -> AsyncIterator[GraphBackend]:
+    """The session's Neo4j (started on first use), emptied before and after the test: Community
+    has a single user database, so tests share it one after another."""
+    uri = shared_neo4j_uri()
+    clear_neo4j(uri)
+    try:
+        yield Neo4jGraphBackend(uri)
+    finally:
+        clear_neo4j(uri)
+
+
+GRAPH_BACKENDS: tuple[GraphBackendSpec, ...] = (
+    GraphBackendSpec("sqlite", sqlite_graph_backend),
+    GraphBackendSpec("neo4j", neo4j_graph_backend, marks=(pytest.mark.neo4j,)),
+)
 _BY_NAME = {spec.name: spec for spec in GRAPH_BACKENDS}
 _BACKEND_KEY = pytest.StashKey[GraphBackend]()
 

@@ -93,3 +93,12 @@ def test_service_down_is_json_503(second_gateway: Stack) -> None:
         reply = client.post("/auth/login", json={"email": "a@b.co", "password": "whatever1"})
     _is_contract_error(reply, 503, 14)
     assert "Traceback" not in reply.text
+
+
+@pytest.mark.parametrize("path", ["/insights", "/no/such/route"])
+def test_security_headers_on_every_response(rest: httpx.Client, path: str) -> None:
+    reply = rest.get(path)
+    assert reply.headers["x-content-type-options"] == "nosniff"
+    assert reply.headers["x-frame-options"] == "DENY"
+    assert reply.headers["cache-control"] == "no-store"
+    assert "default-src 'none'" in reply.headers["content-security-policy"]
