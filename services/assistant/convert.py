@@ -57,6 +57,10 @@ def job_to_proto(job: TrainingJob) -> pb.TrainingJob:
         promoted=job.promoted,
         error=job.error,
         create_time=_timestamp(job.create_time),
+        model_version=job.model_version,
+        link_threshold=job.link_scorer.threshold,
+        link_positive_examples=job.link_scorer.positive_examples,
+        link_negative_examples=job.link_scorer.negative_examples,
     )
     if job.finish_time is not None:
         message.finish_time.CopyFrom(_timestamp(job.finish_time))

@@ -101,6 +101,8 @@ def test_training_on_corrected_themes_changes_new_insights(
     assert job["status"] == "SUCCEEDED", job
     assert job["examplesUsed"] == len(RUST) + len(GARDEN)
     assert job["promoted"] is True
+    assert job["modelVersion"] >= 1
+    assert 0 < job["linkThreshold"] < 1
 
     fresh = _create_ready(rest, token, ["Rust's Arc and Mutex share state across threads"])[0]
     assert fresh["theme"] == "Rust"

@@ -46,7 +46,7 @@ METRICS_PY = REPO / "services" / "common" / "metrics.py"
 
 # Settings compose already sets for code being written elsewhere (allowed although config.py does
 # not read them yet). Drop an entry once services/common/config.py reads it.
-PENDING_SETTINGS = {"INSIGHT_NEO4J_URI": "the graph service's Neo4j adapter"}
+PENDING_SETTINGS: dict[str, str] = {}
 # Non-INSIGHT variables a Python service may be given.
 OTHER_PYTHON_ENV = {"OMP_NUM_THREADS"}
 # The values the deployment is specified with.
@@ -262,10 +262,6 @@ def test_python_services_run_modules_that_exist() -> None:
         if not service.module:
             continue
         path = REPO / (service.module.replace(".", "/") + ".py")
-        if service.module.startswith("services.assistant."):
-            # Being built elsewhere: until it lands it may only run behind its profile.
-            assert service.definition.get("profiles") == ["assistant"], service.name
-            continue
         assert path.exists(), f"{service.name}: {service.module} does not exist"
 
 
@@ -465,8 +461,7 @@ def test_envoy_routes_to_compose_services() -> None:
     for name, (host, port) in upstreams.items():
         target = found[host]
         assert target.is_grpc_server and port == target.port(), f"upstream {name}"
-    # Until the assistant lands its routes go to insight (501) unless ASSISTANT_UPSTREAM is set.
-    assert upstreams["assistant"][0] in {"insight", "assistant"}
+    assert upstreams["assistant"][0] == "assistant"
     render_argv, _ = envoy_command()
     assert (REPO / option(render_argv, "--descriptor")).exists()
     published = services()["envoy"]["ports"]

@@ -243,6 +243,10 @@ class TrainingJob(_message.Message):
     ERROR_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     FINISH_TIME_FIELD_NUMBER: _builtins.int
+    MODEL_VERSION_FIELD_NUMBER: _builtins.int
+    LINK_THRESHOLD_FIELD_NUMBER: _builtins.int
+    LINK_POSITIVE_EXAMPLES_FIELD_NUMBER: _builtins.int
+    LINK_NEGATIVE_EXAMPLES_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Opaque identifier."""
     status: Global___TrainingJob.Status.ValueType
@@ -257,6 +261,14 @@ class TrainingJob(_message.Message):
     """Whether the trained model replaced the old one (only when not worse)."""
     error: _builtins.str
     """What went wrong, when FAILED."""
+    model_version: _builtins.int
+    """Version of the person's theme model after the job (0: still the default themes)."""
+    link_threshold: _builtins.float
+    """The relationship scorer's similarity threshold, recalibrated from links made and removed."""
+    link_positive_examples: _builtins.int
+    """Manual links counted as positive examples by the relationship scorer."""
+    link_negative_examples: _builtins.int
+    """Deleted automatic links counted as negative examples."""
     @_builtins.property
     def create_time(self) -> _timestamp_pb2.Timestamp:
         """When the job was queued."""
@@ -277,10 +289,14 @@ class TrainingJob(_message.Message):
         error: _builtins.str = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
         finish_time: _timestamp_pb2.Timestamp | None = ...,
+        model_version: _builtins.int = ...,
+        link_threshold: _builtins.float = ...,
+        link_positive_examples: _builtins.int = ...,
+        link_negative_examples: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "finish_time", b"finish_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["accuracy_after", b"accuracy_after", "accuracy_before", b"accuracy_before", "create_time", b"create_time", "error", b"error", "examples_used", b"examples_used", "finish_time", b"finish_time", "id", b"id", "promoted", b"promoted", "status", b"status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accuracy_after", b"accuracy_after", "accuracy_before", b"accuracy_before", "create_time", b"create_time", "error", b"error", "examples_used", b"examples_used", "finish_time", b"finish_time", "id", b"id", "link_negative_examples", b"link_negative_examples", "link_positive_examples", b"link_positive_examples", "link_threshold", b"link_threshold", "model_version", b"model_version", "promoted", b"promoted", "status", b"status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
