@@ -223,18 +223,19 @@ class Stack:
         )
         config_path = c.run_dir / "envoy.yaml"
         config_path.write_text(config_text)
-        envoy = self._add(
-            "envoy",
-            [
-                str(_envoy_binary()),
-                "-c",
-                str(config_path),
-                "--log-level",
-                "warning",
-                "--base-id",
-                str(c.admin_port),
-            ],
-        )
+        argv = [
+            str(_envoy_binary()),
+            "-c",
+            str(config_path),
+            "--log-level",
+            "warning",
+            "--base-id",
+            str(c.admin_port),
+        ]
+        if detached:
+            # Envoy exits with its parent (PR_SET_PDEATHSIG); `make up`'s launcher does not stay.
+            argv = [sys.executable, "-m", "gateway.keep_parent", *argv]
+        envoy = self._add("envoy", argv)
         envoy.start(detached)
         envoy.wait_until(
             lambda: http_ok(f"http://127.0.0.1:{c.admin_port}/ready"),
