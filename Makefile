@@ -11,6 +11,8 @@ GRPCURL := $(TOOLS)/bin/grpcurl
 FERRETDB := $(TOOLS)/bin/ferretdb
 COMPOSE_CHECK := $(TOOLS)/bin/compose-check
 NEO4J := $(TOOLS)/neo4j/neo4j-launcher.jar
+PROTOC_GEN_OPENAPIV2 := $(TOOLS)/bin/protoc-gen-openapiv2
+GRPC_GATEWAY_VERSION := v2.33.0
 PYTEST_ARGS ?=
 export PYTHONPATH := $(CURDIR):$(CURDIR)/generated
 export HF_HUB_OFFLINE := 1
@@ -28,7 +30,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	touch $@
 
 ## tools: buf (npm), grpcurl, FerretDB, compose-check (Go module proxy), embedded Neo4j (Maven)
-tools: $(BUF) $(GRPCURL) $(FERRETDB) $(COMPOSE_CHECK) $(NEO4J)
+tools: $(BUF) $(GRPCURL) $(FERRETDB) $(COMPOSE_CHECK) $(NEO4J) $(PROTOC_GEN_OPENAPIV2)
 
 $(BUF):
 	npm install --silent --no-audit --no-fund --prefix $(TOOLS)/buf @bufbuild/buf@$(BUF_VERSION)
@@ -39,6 +41,9 @@ $(GRPCURL):
 $(FERRETDB):
 	scripts/install_ferretdb.sh
 
+$(PROTOC_GEN_OPENAPIV2):
+	GOBIN=$(CURDIR)/$(TOOLS)/bin go install github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2@$(GRPC_GATEWAY_VERSION)
+
 $(NEO4J): gateway/neo4j_launcher/pom.xml gateway/neo4j_launcher/src/main/java/insighttracker/neo4j/Launcher.java
 	scripts/install_neo4j.sh
 
@@ -47,11 +52,11 @@ $(COMPOSE_CHECK):
 	cd deploy/compose-check && GOBIN=$(CURDIR)/$(TOOLS)/bin go install .
 
 ## proto: regenerate generated/ from proto/
-proto: setup
+proto: setup $(PROTOC_GEN_OPENAPIV2)
 	PY=$(PY) scripts/gen_proto.sh
 
 ## proto-check: buf lint, buf breaking against the released baseline, generated/ up to date
-proto-check: setup $(BUF)
+proto-check: setup $(BUF) $(PROTOC_GEN_OPENAPIV2)
 	$(PY) scripts/third_party_protos.py build/third_party
 	$(BUF) lint
 	$(BUF) breaking proto --against proto/baseline.binpb

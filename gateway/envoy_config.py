@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 TEMPLATE_PATH = pathlib.Path(__file__).resolve().parent.parent / "envoy.yaml"
 UPSTREAM_NAMES = ("insight", "graph", "assistant")
+OPENAPI_PATH = TEMPLATE_PATH.parent / "generated" / "openapi" / "insight-tracker.json"
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,9 @@ class GatewaySettings:
     rate_limit_fill_per_second: int = 100
     max_request_bytes: int = 26_214_400 + 65_536  # 25 MB audio + headroom
     route_timeout_seconds: float = 30.0
+    # Served at GET /openapi.json; Envoy reads it once, at start-up.
+    openapi_path: pathlib.Path = OPENAPI_PATH
+    max_direct_response_bytes: int = 1_048_576
 
 
 def _port(value: int, what: str) -> int:
@@ -68,6 +72,10 @@ def render_envoy_config(settings: GatewaySettings) -> str:
         ),
         "max_request_bytes": str(_positive(settings.max_request_bytes, "max_request_bytes")),
         "route_timeout": _duration(settings.route_timeout_seconds),
+        "openapi_path": json.dumps(str(settings.openapi_path.resolve())),
+        "max_direct_response_bytes": str(
+            _positive(settings.max_direct_response_bytes, "max_direct_response_bytes")
+        ),
     }
     for name in UPSTREAM_NAMES:
         host, port = settings.upstreams[name]

@@ -19,4 +19,6 @@ rm -rf generated && mkdir -p generated
 "$PY" -m grpc_tools.protoc -Iproto -Ibuild/third_party -I"$WKT" \
   --include_imports --descriptor_set_out=generated/descriptor.binpb \
   "${SOURCES[@]}" google/rpc/error_details.proto
+# The OpenAPI document Envoy serves at GET /openapi.json (public services only).
+PY="$PY" scripts/gen_openapi.sh
 echo "generated/ rebuilt from ${#SOURCES[@]} proto files"

@@ -31,6 +31,7 @@ from services.insight.domain.internal_reads import InternalReads
 from services.insight.domain.pipeline import PipelineSteps
 from services.insight.graph_client import GrpcGraphNodes
 from services.insight.internal_api import InsightInternalServicer
+from services.insight.login_throttle import LoginThrottle
 from services.insight.passwords import Argon2PasswordHasher
 from services.insight.pipeline_queue import RqPipelineQueue
 from services.insight.store.mongo import MongoInsightStore
@@ -68,7 +69,9 @@ async def main() -> None:
     redis = async_redis(settings.redis_url)
     codec = TokenCodec.from_settings(settings)
     token_state = TokenState(redis, settings.refresh_token_ttl_seconds)
-    accounts = AccountManager(store, Argon2PasswordHasher(), codec, token_state)
+    accounts = AccountManager(
+        store, Argon2PasswordHasher(), codec, token_state, LoginThrottle(redis)
+    )
     graph_channel = async_channel(settings.graph_address)
     outbox = GraphRemovalOutbox(
         store, GrpcGraphNodes(graph_channel, ServiceCredential(codec, "insight")), 5.0

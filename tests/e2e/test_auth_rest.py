@@ -137,3 +137,18 @@ def test_tampered_token_is_401(rest: httpx.Client) -> None:
     header, payload, signature = person["access"].split(".")
     tampered = f"{header}.{payload[:-2]}AA.{signature}"
     assert rest.get("/insights", headers=bearer(tampered)).status_code == 401
+
+
+def test_repeated_failed_logins_back_off_for_that_account_only(rest: httpx.Client) -> None:
+    person, bystander = register_and_login(rest), register_and_login(rest)
+    wrong = {"email": person["email"], "password": "not the password"}
+    assert [rest.post("/auth/login", json=wrong).status_code for _ in range(5)] == [401] * 5
+    right = {"email": person["email"], "password": person["password"]}
+    blocked = rest.post("/auth/login", json=right)
+    assert blocked.status_code == 429
+    assert blocked.json()["code"] == 8
+    assert "try again" in blocked.json()["message"]
+    unknown = {"email": unique_email(), "password": "whatever1"}
+    assert [rest.post("/auth/login", json=unknown).status_code for _ in range(6)][-1] == 429
+    other = {"email": bystander["email"], "password": bystander["password"]}
+    assert rest.post("/auth/login", json=other).status_code == 200

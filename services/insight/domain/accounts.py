@@ -11,7 +11,7 @@ from services.common.request_context import Caller
 from services.common.token_state import RotationOutcome, TokenState, split_refresh_token
 from services.common.tokens import TokenCodec, new_opaque_token
 from services.insight.domain.models import NewAccount, User
-from services.insight.domain.ports import PasswordHasher
+from services.insight.domain.ports import LoginAttempts, PasswordHasher
 from services.insight.domain.validation import check_registration, normalize_email
 from services.insight.store.port import InsightStore
 
@@ -37,11 +37,13 @@ class AccountManager:
         hasher: PasswordHasher,
         codec: TokenCodec,
         token_state: TokenState,
+        attempts: LoginAttempts,
     ) -> None:
         self._store = store
         self._hasher = hasher
         self._codec = codec
         self._tokens = token_state
+        self._attempts = attempts
         self._decoy_hash: str | None = None
 
     async def register(self, email: str, password: str, display_name: str) -> User:
@@ -59,16 +61,21 @@ class AccountManager:
         )
 
     async def login(self, email: str, password: str) -> Session:
-        found = await self._store.find_credentials(normalize_email(email))
+        email = normalize_email(email)
+        await self._attempts.check(email)
+        found = await self._store.find_credentials(email)
         if found is None:
             # Spend the same time as a real check so timing does not reveal unknown emails.
             if self._decoy_hash is None:
                 self._decoy_hash = await self._hasher.hash(new_opaque_token())
             await self._hasher.verify(self._decoy_hash, password)
+            await self._attempts.failed(email)
             raise Unauthenticated(LOGIN_FAILED)
         user, password_hash = found
         if not await self._hasher.verify(password_hash, password):
+            await self._attempts.failed(email)
             raise Unauthenticated(LOGIN_FAILED)
+        await self._attempts.succeeded(email)
         family_id = uuid.uuid4().hex
         refresh_token = f"{family_id}.{new_opaque_token()}"
         await self._tokens.start_family(family_id, user.id, refresh_token)

@@ -15,6 +15,15 @@ class ChangeNotifier(Protocol):
         """Tells caches elsewhere that this person's insights changed; never raises."""
 
 
+class LoginAttempts(Protocol):
+    async def check(self, email: str) -> None:
+        """Raises ResourceExhausted while the account is backing off after failed logins."""
+
+    async def failed(self, email: str) -> None: ...
+
+    async def succeeded(self, email: str) -> None: ...
+
+
 class PasswordHasher(Protocol):
     async def hash(self, password: str) -> str: ...
 
