@@ -17,6 +17,7 @@ from services.assistant.schedule import cron_scheduler, run_cron
 from services.assistant.training_queue import training_queue
 from services.common.config import Settings
 from services.common.logs import configure_logging
+from services.common.pipeline_jobs import MAINTENANCE_INTERVAL_SECONDS
 from services.common.redis_client import worker_redis
 
 log = logging.getLogger("trainer")
@@ -35,7 +36,11 @@ def main() -> None:
     cron.start()
     # SimpleWorker runs jobs in this process, on the runtime's open channels and store;
     # with_scheduler runs the retries' backoff.
-    worker = SimpleWorker([training_queue(connection)], connection=connection)
+    worker = SimpleWorker(
+        [training_queue(connection)],
+        connection=connection,
+        maintenance_interval=MAINTENANCE_INTERVAL_SECONDS,
+    )
     try:
         worker.work(with_scheduler=True, logging_level=settings.log_level)
     finally:

@@ -6,6 +6,8 @@ queue jobs, so the job's name, id scheme and retry policy live here once.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import redis
 from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
@@ -16,7 +18,10 @@ PIPELINE_QUEUE = "pipeline"
 PROCESS_INSIGHT_JOB = "services.worker.jobs.process_insight"
 RETRY_INTERVALS_SECONDS = [2, 10, 30]
 JOB_TIMEOUT_SECONDS = 15 * 60  # a 10-minute voice note must fit
-_WAITING = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+_WAITING = {JobStatus.QUEUED, JobStatus.DEFERRED}
+OVERDUE = dt.timedelta(seconds=15)
+# RQ restarts a dead scheduler only in its maintenance pass; run that often.
+MAINTENANCE_INTERVAL_SECONDS = 30
 
 
 def pipeline_queue(connection: redis.Redis) -> Queue:
@@ -28,12 +33,17 @@ def process_job_id(insight_id: str, version: int) -> str:
 
 
 def is_waiting(queue: Queue, insight_id: str, version: int) -> bool:
-    """True when this version's job already waits to run (queued, scheduled for a retry, ...)."""
+    """True when this version's job already waits to run: queued, or scheduled for a retry that
+    is not overdue (RQ's scheduler can die with a Redis outage, leaving retries stranded)."""
     try:
         job = Job.fetch(process_job_id(insight_id, version), connection=queue.connection)
+        status = job.get_status()
+        if status == JobStatus.SCHEDULED:
+            due: dt.datetime = queue.scheduled_job_registry.get_scheduled_time(job)
+            return bool(dt.datetime.now(dt.UTC) - due < OVERDUE)
     except NoSuchJobError:
         return False
-    return job.get_status() in _WAITING
+    return status in _WAITING
 
 
 def enqueue_process_insight(queue: Queue, insight_id: str, version: int, request_id: str) -> None:

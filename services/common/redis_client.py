@@ -21,12 +21,18 @@ def sync_redis(url: str) -> redis.Redis:
     )
 
 
+# Longer than RQ's blocking pop (worker_ttl 420 s - 15 s): a read timeout inside that pop makes
+# an RQ worker quit ("Redis connection timeout, quitting").
+WORKER_SOCKET_TIMEOUT_SECONDS = 600.0
+
+
 def worker_redis(url: str) -> redis.Redis:
-    """For RQ workers: no socket timeout, since a worker waits on a blocking pop for minutes and
-    a read timeout there would make RQ quit; a health check before use catches dead sockets."""
+    """For RQ workers, which wait on a blocking pop for minutes; a health check before use
+    catches dead sockets."""
     return redis.Redis.from_url(
         url,
         socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        socket_timeout=WORKER_SOCKET_TIMEOUT_SECONDS,
         socket_keepalive=True,
         health_check_interval=30,
     )
