@@ -6,11 +6,17 @@ servicers never build statuses themselves.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any, ParamSpec, TypeVar
 
 import grpc
 from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -96,3 +102,22 @@ def to_status_proto(error: DomainError) -> status_pb2.Status:
 
 
 INTERNAL_STATUS = status_pb2.Status(code=code_pb2.INTERNAL, message="internal error")
+
+
+def unavailable_on(
+    errors: tuple[type[BaseException], ...], message: str
+) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Coroutine[Any, Any, R]]]:
+    """A decorator for store adapters: the driver's "cannot reach the engine" errors become
+    Unavailable (the caller may retry), so no driver type leaks past the adapter."""
+
+    def decorate(method: Callable[P, Awaitable[R]]) -> Callable[P, Coroutine[Any, Any, R]]:
+        @functools.wraps(method)
+        async def translated(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return await method(*args, **kwargs)
+            except errors as exc:
+                raise Unavailable(message) from exc
+
+        return translated
+
+    return decorate

@@ -3,15 +3,13 @@ effect, and Neo4j's scale of cosine similarity."""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, LiteralString, ParamSpec, TypeVar
 
 from neo4j import AsyncDriver, AsyncManagedTransaction
 from neo4j.exceptions import ClientError, ServiceUnavailable, SessionExpired, TransientError
 
 from services.common.clock import to_micros, utc_now
-from services.common.errors import Unavailable
+from services.common.errors import unavailable_on
 from services.graph.domain.models import FeedbackStats
 from services.graph.store import neo4j_cypher as q
 
@@ -45,19 +43,10 @@ async def create_schema(driver: AsyncDriver, database: str | None, dimensions: i
     return int(configured) if configured is not None else None
 
 
-def translate_errors(
-    method: Callable[P, Awaitable[R]],
-) -> Callable[P, Coroutine[Any, Any, R]]:
-    """Turns "Neo4j cannot be reached, or kept failing transiently" into Unavailable."""
-
-    @functools.wraps(method)
-    async def translated(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return await method(*args, **kwargs)
-        except (ServiceUnavailable, SessionExpired, TransientError) as exc:
-            raise Unavailable("graph store is unavailable") from exc
-
-    return translated
+# "Neo4j cannot be reached, or kept failing transiently" becomes Unavailable.
+translate_errors = unavailable_on(
+    (ServiceUnavailable, SessionExpired, TransientError), "graph store is unavailable"
+)
 
 
 async def execute(tx: AsyncManagedTransaction, query: LiteralString, **params: Any) -> None:

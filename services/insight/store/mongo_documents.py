@@ -4,8 +4,6 @@ never let a user value act as a query operator, and driver errors mapped to doma
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Final, ParamSpec, TypeVar
 
 from bson.int64 import Int64
@@ -18,7 +16,7 @@ from pymongo.errors import (
 from pymongo.read_preferences import _ServerMode, make_read_preference, read_pref_mode_from_name
 
 from services.common.clock import from_micros, to_micros
-from services.common.errors import InvalidArgument, Unavailable
+from services.common.errors import InvalidArgument, unavailable_on
 from services.insight.domain.models import (
     AudioInfo,
     Entity,
@@ -180,16 +178,7 @@ def insight_filter(owner_id: str, where: InsightFilter) -> Document:
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
-def translate_errors(
-    method: Callable[P, Awaitable[R]],
-) -> Callable[P, Coroutine[Any, Any, R]]:
-    """Turns "the database cannot be reached in time" into Unavailable (the caller may retry)."""
-
-    @functools.wraps(method)
-    async def translated(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return await method(*args, **kwargs)
-        except (ConnectionFailure, ExecutionTimeout, WTimeoutError) as exc:
-            raise Unavailable("insight store is unavailable") from exc
-
-    return translated
+# "The database cannot be reached in time" becomes Unavailable (the caller may retry).
+translate_errors = unavailable_on(
+    (ConnectionFailure, ExecutionTimeout, WTimeoutError), "insight store is unavailable"
+)
