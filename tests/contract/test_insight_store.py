@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 
@@ -636,3 +637,18 @@ async def test_large_audio_round_trips(insight_store: InsightStore) -> None:
     assert await insight_store.get_audio("big") == data
     assert await insight_store.delete_insight(ALICE, "big") is True
     assert await insight_store.get_audio("big") is None
+
+
+async def test_concurrent_compare_and_sets_let_exactly_one_win(insight_store: InsightStore) -> None:
+    base = make_insight("race", owner_id=ALICE)
+    await insight_store.add_insight(base)
+    contenders = [
+        dataclasses.replace(base, tags=(f"t{n}",), version=base.version + 1) for n in range(8)
+    ]
+    results = await asyncio.gather(
+        *(insight_store.replace_insight(c, base.version) for c in contenders)
+    )
+    assert sum(results) == 1
+    stored = await insight_store.get_insight(ALICE, "race")
+    assert stored is not None and stored.version == base.version + 1
+    assert stored.tags == contenders[results.index(True)].tags
