@@ -9,15 +9,13 @@ from __future__ import annotations
 import logging
 import threading
 
-from rq import SimpleWorker
-
 from services.assistant import jobs
 from services.assistant.runtime import build_runtime
 from services.assistant.schedule import cron_scheduler, run_cron
 from services.assistant.training_queue import training_queue
+from services.common import rq_worker
 from services.common.config import Settings
 from services.common.logs import configure_logging
-from services.common.pipeline_jobs import MAINTENANCE_INTERVAL_SECONDS
 from services.common.redis_client import worker_redis
 
 log = logging.getLogger("trainer")
@@ -34,15 +32,9 @@ def main() -> None:
         target=run_cron, args=(cron_scheduler(connection), stop), name="cron", daemon=True
     )
     cron.start()
-    # SimpleWorker runs jobs in this process, on the runtime's open channels and store;
-    # with_scheduler runs the retries' backoff.
-    worker = SimpleWorker(
-        [training_queue(connection)],
-        connection=connection,
-        maintenance_interval=MAINTENANCE_INTERVAL_SECONDS,
-    )
     try:
-        worker.work(with_scheduler=True, logging_level=settings.log_level)
+        # Jobs run in this process, on the runtime's open channels and store.
+        rq_worker.work(training_queue(connection), settings.log_level)
     finally:
         stop.set()
         cron.join(timeout=5)

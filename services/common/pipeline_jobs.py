@@ -20,8 +20,6 @@ RETRY_INTERVALS_SECONDS = [2, 10, 30]
 JOB_TIMEOUT_SECONDS = 15 * 60  # a 10-minute voice note must fit
 _WAITING = {JobStatus.QUEUED, JobStatus.DEFERRED}
 OVERDUE = dt.timedelta(seconds=15)
-# RQ restarts a dead scheduler only in its maintenance pass; run that often.
-MAINTENANCE_INTERVAL_SECONDS = 30
 
 
 def pipeline_queue(connection: redis.Redis) -> Queue:

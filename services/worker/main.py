@@ -9,17 +9,11 @@ from __future__ import annotations
 import logging
 import threading
 
-from rq import SimpleWorker
-
+from services.common import rq_worker
 from services.common.clients import ServiceCredential, sync_channel
 from services.common.config import Settings
 from services.common.logs import configure_logging
-from services.common.pipeline_jobs import (
-    MAINTENANCE_INTERVAL_SECONDS,
-    enqueue_process_insight,
-    is_waiting,
-    pipeline_queue,
-)
+from services.common.pipeline_jobs import enqueue_process_insight, is_waiting, pipeline_queue
 from services.common.redis_client import sync_redis, worker_redis
 from services.common.request_context import request_id_var
 from services.common.tokens import TokenCodec
@@ -66,16 +60,8 @@ def main() -> None:
         target=sweep_forever, args=(steps, settings, stop), name="sweeper", daemon=True
     )
     sweeper.start()
-    connection = worker_redis(settings.redis_url)
-    # SimpleWorker runs jobs in this process: the gRPC channels stay open between jobs (a forking
-    # worker would reconnect per job). with_scheduler runs the retries' backoff.
-    worker = SimpleWorker(
-        [pipeline_queue(connection)],
-        connection=connection,
-        maintenance_interval=MAINTENANCE_INTERVAL_SECONDS,
-    )
     try:
-        worker.work(with_scheduler=True, logging_level=settings.log_level)
+        rq_worker.work(pipeline_queue(worker_redis(settings.redis_url)), settings.log_level)
     finally:
         stop.set()
 
