@@ -33,6 +33,8 @@ from gateway.processes import (
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BIN = pathlib.Path(sys.executable).parent
 START_TIMEOUT_SECONDS = 120.0
+# The processes that serve Prometheus metrics (gRPC services and RQ workers), by process name.
+METRICS_PROCESSES = ("insight", "graph", "nlp", "assistant", "worker", "trainer")
 
 
 def _port(name: str, default: int) -> int:
@@ -55,6 +57,8 @@ class StackConfig:
     rate_limit_tokens: int = 200
     rate_limit_fill_per_second: int = 100
     extra_env: dict[str, str] = field(default_factory=dict)
+    # Process name -> its INSIGHT_METRICS_PORT; a process not named here exports no metrics.
+    metrics_ports: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls) -> StackConfig:
@@ -84,11 +88,15 @@ class StackConfig:
             assistant_port=free_port(),
             redis_port=free_port(),
             jwt_secret=secrets.token_urlsafe(48),
+            metrics_ports={name: free_port() for name in METRICS_PROCESSES},
         )
 
     @property
     def rest_url(self) -> str:
         return f"http://127.0.0.1:{self.http_port}"
+
+    def metrics_url(self, process: str) -> str:
+        return f"http://127.0.0.1:{self.metrics_ports[process]}/metrics"
 
     @property
     def effective_redis_url(self) -> str:
@@ -133,9 +141,10 @@ class Stack:
         return env
 
     def _add(self, name: str, argv: list[str]) -> ManagedProcess:
-        process = ManagedProcess(
-            name, argv, self.config.run_dir / "logs", env=self.service_env(), cwd=ROOT
-        )
+        env = self.service_env()
+        # One port per process (a shared INSIGHT_METRICS_PORT would collide); 0 exports none.
+        env["INSIGHT_METRICS_PORT"] = str(self.config.metrics_ports.get(name, 0))
+        process = ManagedProcess(name, argv, self.config.run_dir / "logs", env=env, cwd=ROOT)
         self.processes[name] = process
         return process
 

@@ -34,7 +34,7 @@ def main() -> None:
     cron.start()
     try:
         # Jobs run in this process, on the runtime's open channels and store.
-        rq_worker.work(training_queue(connection), settings.log_level)
+        rq_worker.work(training_queue(connection), settings)
     finally:
         stop.set()
         cron.join(timeout=5)

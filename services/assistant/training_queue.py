@@ -12,7 +12,7 @@ from rq import Queue, Retry
 
 from services.common.errors import Unavailable
 from services.common.redis_client import sync_redis
-from services.common.request_context import current_request_id
+from services.common.request_context import current_request_id, job_meta
 
 TRAINING_QUEUE = "training"
 # Referenced by name so the API server never imports the trainer's code.
@@ -38,6 +38,7 @@ def enqueue_train_models(queue: Queue, job_id: str, owner_id: str, request_id: s
         job_id=training_job_id(job_id),
         retry=Retry(max=len(RETRY_INTERVALS_SECONDS), interval=RETRY_INTERVALS_SECONDS),
         job_timeout=JOB_TIMEOUT_SECONDS,
+        meta=job_meta(request_id),
         failure_ttl=7 * 24 * 3600,
         result_ttl=3600,
     )

@@ -1,4 +1,6 @@
-"""JSON logs, one object per line, each carrying the request id of the call or job it serves."""
+"""JSON logs, one object per line, each carrying the request id of the call or job it serves, or
+`<service>-background` for work no call or job started (start-up, shutdown, RQ's idle loop,
+schedulers, library threads)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ class JsonFormatter(logging.Formatter):
     def __init__(self, service: str) -> None:
         super().__init__()
         self._service = service
+        self._background = f"{service}-background"
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -26,7 +29,7 @@ class JsonFormatter(logging.Formatter):
             "service": self._service,
             "logger": record.name,
             "msg": record.getMessage(),
-            "request_id": request_id_var.get(),
+            "request_id": request_id_var.get() or self._background,
         }
         # Structured extras passed as logger.info("...", extra={...}).
         for key, value in vars(record).items():

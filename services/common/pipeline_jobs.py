@@ -13,6 +13,8 @@ from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
+from services.common.request_context import job_meta
+
 PIPELINE_QUEUE = "pipeline"
 # Referenced by name so the insight service never imports worker code.
 PROCESS_INSIGHT_JOB = "services.worker.jobs.process_insight"
@@ -54,6 +56,7 @@ def enqueue_process_insight(queue: Queue, insight_id: str, version: int, request
         job_id=process_job_id(insight_id, version),
         retry=Retry(max=len(RETRY_INTERVALS_SECONDS), interval=RETRY_INTERVALS_SECONDS),
         job_timeout=JOB_TIMEOUT_SECONDS,
+        meta=job_meta(request_id),
         failure_ttl=7 * 24 * 3600,
         result_ttl=3600,
     )

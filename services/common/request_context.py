@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import contextvars
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 
@@ -31,6 +36,17 @@ def new_request_id() -> str:
     return uuid.uuid4().hex
 
 
+def in_this_context(work: Callable[P, T]) -> Callable[P, T]:
+    """`work`, run in a copy of the caller's context: an executor thread's log lines then carry
+    the request id (run_in_executor, unlike asyncio.to_thread, does not copy it)."""
+    context = contextvars.copy_context()
+
+    def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        return context.run(work, *args, **kwargs)
+
+    return run
+
+
 def current_caller() -> Caller:
     """The authenticated caller; the auth interceptor guarantees one on protected methods."""
     caller = caller_var.get()
@@ -44,3 +60,12 @@ def current_user_id() -> str:
     if not user_id:
         raise RuntimeError("the caller is a service, not a person")
     return user_id
+
+
+# Queued jobs carry the request id of the call that queued them in their meta, so every log line
+# of the job (the RQ worker's own included) carries it (services/common/rq_worker.py).
+JOB_META_REQUEST_ID = "request_id"
+
+
+def job_meta(request_id: str) -> dict[str, str]:
+    return {JOB_META_REQUEST_ID: request_id} if request_id else {}

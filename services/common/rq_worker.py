@@ -1,20 +1,72 @@
 """The one way our processes run an RQ worker (the pipeline's worker and the assistant's trainer).
 
 SimpleWorker runs jobs in this process, so gRPC channels and stores opened at start-up stay open
-between jobs (a forking worker would reconnect per job); with_scheduler runs the retries' backoff,
-and a short maintenance interval restarts that scheduler soon if a Redis outage killed it.
+between jobs (a forking worker would reconnect per job) and the jobs' metrics land in this
+process's registry, served on INSIGHT_METRICS_PORT. with_scheduler runs the retries' backoff (in a
+forked child that records no metrics), and a short maintenance interval restarts that scheduler
+soon if a Redis outage killed it.
+
+Every log line of a job, RQ's own included, carries the request id of the call that queued it
+(job.meta); lines between jobs carry the process's background id (services/common/logs.py).
 """
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
+from prometheus_client import REGISTRY
 from rq import Queue, SimpleWorker
+from rq.job import Job, JobStatus
+
+from services.common.config import Settings
+from services.common.metrics import start_metrics_server
+from services.common.redis_client import sync_redis
+from services.common.request_context import JOB_META_REQUEST_ID, request_id_var
+from services.common.rq_metrics import QueueCollector, observe_job
 
 MAINTENANCE_INTERVAL_SECONDS = 30
+_RETRYING = {JobStatus.SCHEDULED, JobStatus.QUEUED}
 
 
-def work(queue: Queue, log_level: str) -> None:
+def job_request_id(job: Job) -> str:
+    return str(job.meta.get(JOB_META_REQUEST_ID) or f"job-{job.id}")
+
+
+class _RequestScopedQueue(Queue):
+    @classmethod
+    def dequeue_any(cls, *args: Any, **kwargs: Any) -> tuple[Job, Queue] | None:
+        # Set here, before RQ logs the dequeued job, so that line carries the job's id too.
+        found = super().dequeue_any(*args, **kwargs)
+        if found is not None:
+            request_id_var.set(job_request_id(found[0]))
+        return found
+
+
+class ObservedWorker(SimpleWorker):
+    """SimpleWorker that scopes log lines to the job's request id and records job metrics."""
+
+    queue_class = _RequestScopedQueue
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        request_id_var.set(job_request_id(job))
+        started = time.perf_counter()
+        try:
+            super().execute_job(job, queue)
+        finally:
+            status = job.get_status(refresh=False)
+            outcome = "retried" if status in _RETRYING else str(getattr(status, "value", status))
+            observe_job(queue.name, job.func_name or "", outcome, time.perf_counter() - started)
+            request_id_var.set("")
+
+
+def work(queue: Queue, settings: Settings) -> None:
     """Takes jobs from `queue` until asked to stop (SIGTERM/SIGINT)."""
-    worker = SimpleWorker(
-        [queue], connection=queue.connection, maintenance_interval=MAINTENANCE_INTERVAL_SECONDS
+    # Scrapes read Redis on their own short-timeout client, never the worker's blocking one.
+    REGISTRY.register(QueueCollector(Queue(queue.name, connection=sync_redis(settings.redis_url))))
+    start_metrics_server(settings.metrics_port, settings.bind_host)
+    # By name: RQ builds the queue of its queue_class (the request-scoped one).
+    worker = ObservedWorker(
+        [queue.name], connection=queue.connection, maintenance_interval=MAINTENANCE_INTERVAL_SECONDS
     )
-    worker.work(with_scheduler=True, logging_level=log_level)
+    worker.work(with_scheduler=True, logging_level=settings.log_level)

@@ -21,6 +21,7 @@ from services.worker import jobs
 from services.worker.clients import GrpcGraph, GrpcInsightSteps, GrpcNlp
 from services.worker.domain.pipeline import InsightPipeline
 from services.worker.domain.ports import InsightSteps
+from services.worker.metrics import PrometheusStageObserver
 
 log = logging.getLogger("worker")
 SWEEP_BATCH = 500
@@ -53,7 +54,7 @@ def main() -> None:
     steps = GrpcInsightSteps(sync_channel(settings.insight_address), credential)
     nlp = GrpcNlp(sync_channel(settings.nlp_address), credential)
     graph = GrpcGraph(sync_channel(settings.graph_address), credential)
-    jobs.install(InsightPipeline(steps, nlp, graph))
+    jobs.install(InsightPipeline(steps, nlp, graph, PrometheusStageObserver()))
 
     stop = threading.Event()
     sweeper = threading.Thread(
@@ -61,7 +62,7 @@ def main() -> None:
     )
     sweeper.start()
     try:
-        rq_worker.work(pipeline_queue(worker_redis(settings.redis_url)), settings.log_level)
+        rq_worker.work(pipeline_queue(worker_redis(settings.redis_url)), settings)
     finally:
         stop.set()
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from services.common.errors import FieldViolation, InvalidArgument
+from services.common.request_context import in_this_context
 from services.common.theme_models import ThemeModel
 from services.nlp.domain.keywords import rank_keywords
 from services.nlp.domain.language import detect_language
@@ -57,7 +58,9 @@ class TextAnalyzer:
         self._owner_themes = owner_themes
 
     async def _run(self, work: Callable[[], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, work)
+        return await asyncio.get_running_loop().run_in_executor(
+            self._executor, in_this_context(work)
+        )
 
     def _cpu_part(self, text: str) -> _CpuResult:
         return _CpuResult(

@@ -8,6 +8,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 
 from services.common.errors import InvalidArgument
+from services.common.request_context import in_this_context
 from services.nlp.domain.audio import MAX_AUDIO_BYTES, decode_wav, is_wav_type
 from services.nlp.domain.models import Transcript
 from services.nlp.domain.ports import Transcriber
@@ -73,4 +74,5 @@ class TranscriptionService:
     async def transcribe(self, parts: AsyncIterable[AudioPart]) -> Transcript:
         audio_format, data = await collect_audio(parts)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._recognise, audio_format, data)
+        recognise = in_this_context(self._recognise)
+        return await loop.run_in_executor(self._executor, recognise, audio_format, data)

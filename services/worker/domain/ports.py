@@ -62,3 +62,12 @@ class Nlp(Protocol):
 
 class Graph(Protocol):
     def link(self, claimed: ClaimedInsight, text: str, analysis: TextAnalysis) -> None: ...
+
+
+class StageObserver(Protocol):
+    """Told how long each pipeline stage and each job took, and how they ended (metrics live
+    behind this port, outside the domain)."""
+
+    def stage_finished(self, stage: str, outcome: str, seconds: float) -> None: ...
+
+    def job_finished(self, outcome: str, seconds: float) -> None: ...
