@@ -9,8 +9,10 @@
 #     far longer than this check may (see README.md ("Running on the scale-out engines")); the Python structural check always runs
 #   - tests/unit/test_deploy_config.py: docker-compose.yml, Dockerfile, .dockerignore and deploy/
 #     against the code (settings of services/common/config.py, ports, addresses, health checks,
-#     Prometheus targets, dashboard queries vs services/common/metrics.py, secrets, the entry
-#     point), and `envoy --mode validate` on the config the compose envoy service renders
+#     Prometheus targets, secrets, the entry point), and `envoy --mode validate` on the config the compose envoy service renders
+#   - tests/unit/test_observability_deploy.py: every metric the Grafana dashboard queries is one
+#     the code registers (prometheus_client's registry) or Envoy/redis-exporter export; the RQ
+#     workers and Envoy are Prometheus targets
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,4 +41,4 @@ else
   echo "promtool not installed ($PROMTOOL): Prometheus config checked structurally by pytest only"
 fi
 
-"$PY" -m pytest -q -p no:cacheprovider tests/unit/test_deploy_config.py
+"$PY" -m pytest -q -p no:cacheprovider tests/unit/test_deploy_config.py tests/unit/test_observability_deploy.py

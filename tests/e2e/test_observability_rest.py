@@ -19,6 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from gateway.stack import METRICS_PROCESSES, Stack
 from tests.conftest import bearer
 from tests.e2e.test_pipeline_rest import wait_for
+from tests.unit.test_deploy_config import ENVOY_METRICS
 
 pytestmark = [pytest.mark.envoy, pytest.mark.redis]
 
@@ -170,3 +171,8 @@ def test_envoy_admin_serves_prometheus_stats(stack: Stack, rest: httpx.Client) -
     total = re.search(rf"^envoy_http_downstream_rq_total{public}", reply.text, re.M)
     assert total and int(total.group(1)) >= 1
     assert re.search(rf"^envoy_http_downstream_rq_xx{public}", reply.text, re.M)
+    # Every Envoy metric the dashboard queries, those that need an upstream's answer included.
+    names = {
+        line.split("{")[0].split(" ")[0] for line in reply.text.splitlines() if line[:1] != "#"
+    }
+    assert names >= ENVOY_METRICS, sorted(ENVOY_METRICS - names)
