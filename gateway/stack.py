@@ -73,6 +73,7 @@ class StackConfig:
             redis_url=os.environ.get("INSIGHT_REDIS_URL", ""),
             redis_port=_port("INSIGHT_EMBEDDED_REDIS_PORT", 6399),
             jwt_secret=os.environ.get("INSIGHT_JWT_SECRET", ""),
+            metrics_ports=_consecutive_ports(_port("INSIGHT_METRICS_BASE_PORT", 0)),
         )
 
     @classmethod
@@ -101,6 +102,11 @@ class StackConfig:
     @property
     def effective_redis_url(self) -> str:
         return self.redis_url or f"redis://127.0.0.1:{self.redis_port}/0"
+
+
+def _consecutive_ports(base: int) -> dict[str, int]:
+    """METRICS_PROCESSES on base, base+1, ... in that order; none when base is 0."""
+    return {name: base + i for i, name in enumerate(METRICS_PROCESSES)} if base else {}
 
 
 def _persistent_secret(data_dir: pathlib.Path) -> str:

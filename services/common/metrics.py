@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from prometheus_client import Counter, Histogram, start_http_server
 
 RPC_LATENCY = Histogram(
@@ -25,4 +27,7 @@ def observe_rpc(full_method: str, code: str, seconds: float) -> None:
 
 def start_metrics_server(port: int, host: str) -> None:
     if port:
-        start_http_server(port, addr=host)
+        server, _ = start_http_server(port, addr=host)
+        # A forked child (RQ's scheduler) must not inherit the listening socket: it serves
+        # nothing, and would hold the port after this process dies, so a restart could not bind.
+        os.register_at_fork(after_in_child=server.socket.close)
