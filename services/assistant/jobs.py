@@ -31,11 +31,14 @@ def _installed() -> TrainerRuntime:
 
 def train_models(job_id: str, owner_id: str, request_id: str = "") -> str:
     runtime = _installed()
-    # The originating call's request id appears in every log line of this job.
-    request_id_var.set(request_id or f"train-{job_id}")
+    # The worker set the request id from the job's meta; `request_id` is only given by jobs
+    # queued before it moved there.
+    if request_id:
+        request_id_var.set(request_id)
     job = get_current_job()
     last_attempt = job is None or not job.retries_left
-    done = runtime.run(runtime.trainer.run(owner_id, job_id, last_attempt), request_id_var.get())
+    request_id = request_id_var.get() or f"train-{job_id}"
+    done = runtime.run(runtime.trainer.run(owner_id, job_id, last_attempt), request_id)
     outcome = done.status.value if done is not None else "SKIPPED"
     log.info("training job done", extra={"job_id": job_id, "outcome": outcome})
     return outcome

@@ -34,7 +34,6 @@ def enqueue_train_models(queue: Queue, job_id: str, owner_id: str, request_id: s
         TRAIN_MODELS_JOB,
         job_id,
         owner_id,
-        request_id,
         job_id=training_job_id(job_id),
         retry=Retry(max=len(RETRY_INTERVALS_SECONDS), interval=RETRY_INTERVALS_SECONDS),
         job_timeout=JOB_TIMEOUT_SECONDS,

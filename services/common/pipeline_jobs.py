@@ -51,11 +51,12 @@ def enqueue_process_insight(queue: Queue, insight_id: str, version: int, request
         PROCESS_INSIGHT_JOB,
         insight_id,
         version,
-        request_id,
         # The id names the version; the job itself is idempotent, so a re-queue is harmless.
         job_id=process_job_id(insight_id, version),
         retry=Retry(max=len(RETRY_INTERVALS_SECONDS), interval=RETRY_INTERVALS_SECONDS),
         job_timeout=JOB_TIMEOUT_SECONDS,
+        # The request id goes in meta, not the arguments: re-queueing a running job (the
+        # sweeper) rewrites meta but RQ then saves the running job's arguments back over it.
         meta=job_meta(request_id),
         failure_ttl=7 * 24 * 3600,
         result_ttl=3600,

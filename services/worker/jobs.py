@@ -23,8 +23,10 @@ def install(pipeline: InsightPipeline) -> None:
 def process_insight(insight_id: str, version: int, request_id: str = "") -> str:
     if _pipeline is None:
         raise RuntimeError("worker pipeline not installed; run `python -m services.worker.main`")
-    # The originating call's request id appears in every log line of this job.
-    request_id_var.set(request_id or f"job-{insight_id}-v{version}")
+    # The worker set the request id from the job's meta; `request_id` is only given by jobs
+    # queued before it moved there.
+    if request_id:
+        request_id_var.set(request_id)
     job = get_current_job()
     last_attempt = job is None or not job.retries_left
     outcome = _pipeline.run(insight_id, version, last_attempt=last_attempt)
