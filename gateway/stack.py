@@ -35,8 +35,12 @@ BIN = pathlib.Path(sys.executable).parent
 START_TIMEOUT_SECONDS = 120.0
 
 
-def _port(name: str, default: int) -> int:
+def _int(name: str, default: int) -> int:
     return int(os.environ.get(name) or default)
+
+
+def _port(name: str, default: int) -> int:
+    return _int(name, default)
 
 
 @dataclass
@@ -54,6 +58,9 @@ class StackConfig:
     jwt_secret: str = ""
     rate_limit_tokens: int = 200
     rate_limit_fill_per_second: int = 100
+    ip_rate_limit_tokens: int = GatewaySettings.ip_rate_limit_tokens
+    ip_rate_limit_fill_per_second: int = GatewaySettings.ip_rate_limit_fill_per_second
+    xff_trusted_hops: int = 0
     extra_env: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -69,6 +76,13 @@ class StackConfig:
             redis_url=os.environ.get("INSIGHT_REDIS_URL", ""),
             redis_port=_port("INSIGHT_EMBEDDED_REDIS_PORT", 6399),
             jwt_secret=os.environ.get("INSIGHT_JWT_SECRET", ""),
+            ip_rate_limit_tokens=_int(
+                "INSIGHT_IP_RATE_LIMIT_BURST", GatewaySettings.ip_rate_limit_tokens
+            ),
+            ip_rate_limit_fill_per_second=_int(
+                "INSIGHT_IP_RATE_LIMIT_PER_SECOND", GatewaySettings.ip_rate_limit_fill_per_second
+            ),
+            xff_trusted_hops=_int("INSIGHT_XFF_TRUSTED_HOPS", 0),
         )
 
     @classmethod
@@ -219,6 +233,9 @@ class Stack:
                 },
                 rate_limit_tokens=c.rate_limit_tokens,
                 rate_limit_fill_per_second=c.rate_limit_fill_per_second,
+                ip_rate_limit_tokens=c.ip_rate_limit_tokens,
+                ip_rate_limit_fill_per_second=c.ip_rate_limit_fill_per_second,
+                xff_trusted_hops=c.xff_trusted_hops,
             )
         )
         config_path = c.run_dir / "envoy.yaml"
