@@ -2,7 +2,9 @@
 
 A refresh family is every refresh token descended from one login. Only the newest token of a
 family works; presenting an older one (a replay of a stolen token) revokes the whole family.
-Keys expire with the tokens they describe, so the state never grows without bound.
+Keys expire with the tokens they describe, so the state never grows without bound. Beside them,
+each person's call counter for the per-person rate limit (one fixed window, expiring with it): the
+revocation check and the count are one Lua script, so an authenticated call costs one round trip.
 """
 
 from __future__ import annotations
