@@ -149,6 +149,16 @@ def test_bodies_over_the_limit_are_413(client: httpx.Client, owner: Owner, route
     assert_contract_error(_raw(client, route, owner, oversized, content_type), 413, 8)
 
 
+def test_audio_between_the_service_and_gateway_limits_is_400(client: httpx.Client) -> None:
+    """Just over 25 MB passes Envoy's cap (it has 64 KiB of headroom); the service refuses it."""
+    person = register_and_login(client)
+    headers = {**bearer(person["access"]), "Content-Type": "audio/wav"}
+    body = silent_wav() + b"\x00" * (MAX_BODY + 1024)
+    reply = client.post("/insights/audio", content=body, headers=headers)
+    assert_contract_error(reply, 400, 3)
+    assert "audio" in reply.json()["message"]
+
+
 def _wav_header_claiming(data_bytes: int) -> bytes:
     """A WAV header whose data chunk claims `data_bytes`, followed by almost nothing."""
     fmt = struct.pack("<HHIIHH", 1, 1, 16_000, 32_000, 2, 16)
