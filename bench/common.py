@@ -32,6 +32,10 @@ def start_stack(extra_workers: int = 0) -> Stack:
     # The benchmark measures the service, not the gateway's protective rate limit.
     config.rate_limit_tokens = 100_000
     config.rate_limit_fill_per_second = 100_000
+    # ... nor the per-IP and per-person ones (one client, one person drives all the load).
+    config.ip_rate_limit_tokens = 100_000
+    config.ip_rate_limit_fill_per_second = 100_000
+    config.extra_env["INSIGHT_USER_RATE_LIMIT"] = "0"
     stack = Stack(config)
     stack.start()
     for n in range(extra_workers):

@@ -30,6 +30,12 @@ class GatewaySettings:
     upstreams: Mapping[str, tuple[str, int]]
     rate_limit_tokens: int = 200
     rate_limit_fill_per_second: int = 100
+    # Per client IP (see envoy.yaml): a burst of `tokens`, refilled at `fill_per_second`.
+    ip_rate_limit_tokens: int = 100
+    ip_rate_limit_fill_per_second: int = 20
+    max_ip_buckets: int = 10_000
+    # Proxies in front of Envoy whose X-Forwarded-For entries are trusted (0: Envoy is the edge).
+    xff_trusted_hops: int = 0
     max_request_bytes: int = 26_214_400 + 65_536  # 25 MB audio + headroom
     route_timeout_seconds: float = 30.0
     # Served at GET /openapi.json; Envoy reads it once, at start-up.
@@ -46,6 +52,12 @@ def _port(value: int, what: str) -> int:
 def _positive(value: int, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"{what}: must be a positive integer: {value!r}")
+    return value
+
+
+def _non_negative(value: int, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{what}: must be a non-negative integer: {value!r}")
     return value
 
 
@@ -70,6 +82,14 @@ def render_envoy_config(settings: GatewaySettings) -> str:
         "rate_limit_fill_per_second": str(
             _positive(settings.rate_limit_fill_per_second, "rate_limit_fill_per_second")
         ),
+        "ip_rate_limit_tokens": str(
+            _positive(settings.ip_rate_limit_tokens, "ip_rate_limit_tokens")
+        ),
+        "ip_rate_limit_fill_per_second": str(
+            _positive(settings.ip_rate_limit_fill_per_second, "ip_rate_limit_fill_per_second")
+        ),
+        "max_ip_buckets": str(_positive(settings.max_ip_buckets, "max_ip_buckets")),
+        "xff_trusted_hops": str(_non_negative(settings.xff_trusted_hops, "xff_trusted_hops")),
         "max_request_bytes": str(_positive(settings.max_request_bytes, "max_request_bytes")),
         "route_timeout": _duration(settings.route_timeout_seconds),
         "openapi_path": json.dumps(str(settings.openapi_path.resolve())),
@@ -105,6 +125,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--upstream", type=_upstream, action="append", required=True)
     parser.add_argument("--rate-limit-tokens", type=int, default=200)
     parser.add_argument("--rate-limit-fill", type=int, default=100)
+    defaults = GatewaySettings
+    parser.add_argument("--ip-rate-limit-tokens", type=int, default=defaults.ip_rate_limit_tokens)
+    parser.add_argument(
+        "--ip-rate-limit-fill", type=int, default=defaults.ip_rate_limit_fill_per_second
+    )
+    parser.add_argument("--xff-trusted-hops", type=int, default=defaults.xff_trusted_hops)
     parser.add_argument("--max-request-bytes", type=int, default=GatewaySettings.max_request_bytes)
     parser.add_argument(
         "--route-timeout", type=float, default=GatewaySettings.route_timeout_seconds
@@ -118,6 +144,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         upstreams=dict(args.upstream),
         rate_limit_tokens=args.rate_limit_tokens,
         rate_limit_fill_per_second=args.rate_limit_fill,
+        ip_rate_limit_tokens=args.ip_rate_limit_tokens,
+        ip_rate_limit_fill_per_second=args.ip_rate_limit_fill,
+        xff_trusted_hops=args.xff_trusted_hops,
         max_request_bytes=args.max_request_bytes,
         route_timeout_seconds=args.route_timeout,
     )

@@ -37,7 +37,7 @@ START_TIMEOUT_SECONDS = 120.0
 METRICS_PROCESSES = ("insight", "graph", "nlp", "assistant", "worker", "trainer")
 
 
-def _port(name: str, default: int) -> int:
+def _int(name: str, default: int) -> int:
     return int(os.environ.get(name) or default)
 
 
@@ -56,6 +56,9 @@ class StackConfig:
     jwt_secret: str = ""
     rate_limit_tokens: int = 200
     rate_limit_fill_per_second: int = 100
+    ip_rate_limit_tokens: int = GatewaySettings.ip_rate_limit_tokens
+    ip_rate_limit_fill_per_second: int = GatewaySettings.ip_rate_limit_fill_per_second
+    xff_trusted_hops: int = 0
     extra_env: dict[str, str] = field(default_factory=dict)
     # Process name -> its INSIGHT_METRICS_PORT; a process not named here exports no metrics.
     metrics_ports: dict[str, int] = field(default_factory=dict)
@@ -64,16 +67,23 @@ class StackConfig:
     def from_env(cls) -> StackConfig:
         return cls(
             data_dir=pathlib.Path(os.environ.get("INSIGHT_DATA_DIR") or ROOT / "data").resolve(),
-            http_port=_port("INSIGHT_HTTP_PORT", 8080),
-            admin_port=_port("INSIGHT_ENVOY_ADMIN_PORT", 9901),
-            insight_port=_port("INSIGHT_INSIGHT_PORT", 50051),
-            nlp_port=_port("INSIGHT_NLP_PORT", 50053),
-            graph_port=_port("INSIGHT_GRAPH_PORT", 50052),
-            assistant_port=_port("INSIGHT_ASSISTANT_PORT", 50054),
+            http_port=_int("INSIGHT_HTTP_PORT", 8080),
+            admin_port=_int("INSIGHT_ENVOY_ADMIN_PORT", 9901),
+            insight_port=_int("INSIGHT_INSIGHT_PORT", 50051),
+            nlp_port=_int("INSIGHT_NLP_PORT", 50053),
+            graph_port=_int("INSIGHT_GRAPH_PORT", 50052),
+            assistant_port=_int("INSIGHT_ASSISTANT_PORT", 50054),
             redis_url=os.environ.get("INSIGHT_REDIS_URL", ""),
-            redis_port=_port("INSIGHT_EMBEDDED_REDIS_PORT", 6399),
+            redis_port=_int("INSIGHT_EMBEDDED_REDIS_PORT", 6399),
             jwt_secret=os.environ.get("INSIGHT_JWT_SECRET", ""),
-            metrics_ports=_consecutive_ports(_port("INSIGHT_METRICS_BASE_PORT", 0)),
+            metrics_ports=_consecutive_ports(_int("INSIGHT_METRICS_BASE_PORT", 0)),
+            ip_rate_limit_tokens=_int(
+                "INSIGHT_IP_RATE_LIMIT_BURST", GatewaySettings.ip_rate_limit_tokens
+            ),
+            ip_rate_limit_fill_per_second=_int(
+                "INSIGHT_IP_RATE_LIMIT_PER_SECOND", GatewaySettings.ip_rate_limit_fill_per_second
+            ),
+            xff_trusted_hops=_int("INSIGHT_XFF_TRUSTED_HOPS", 0),
         )
 
     @classmethod
@@ -234,6 +244,9 @@ class Stack:
                 },
                 rate_limit_tokens=c.rate_limit_tokens,
                 rate_limit_fill_per_second=c.rate_limit_fill_per_second,
+                ip_rate_limit_tokens=c.ip_rate_limit_tokens,
+                ip_rate_limit_fill_per_second=c.ip_rate_limit_fill_per_second,
+                xff_trusted_hops=c.xff_trusted_hops,
             )
         )
         config_path = c.run_dir / "envoy.yaml"

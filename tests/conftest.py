@@ -13,6 +13,15 @@ import pytest
 from gateway.stack import Stack, StackConfig
 
 
+def with_roomy_limits(config: StackConfig) -> StackConfig:
+    """Every test calls from 127.0.0.1 and some poll one person's insights for minutes: the per-IP
+    and per-person limits get room (tests/security checks them on a gateway of their own)."""
+    config.ip_rate_limit_tokens = config.rate_limit_tokens
+    config.ip_rate_limit_fill_per_second = config.rate_limit_fill_per_second
+    config.extra_env.update(INSIGHT_USER_RATE_LIMIT="100000")
+    return config
+
+
 @pytest.fixture(
     scope="session",
     params=[
@@ -37,6 +46,7 @@ def stack(
         )
     # Re-queue stuck insights quickly, so crash-recovery tests finish in seconds.
     config.extra_env.update(INSIGHT_STALE_AFTER="3", INSIGHT_SWEEP_INTERVAL="1")
+    with_roomy_limits(config)
     running = Stack(config)
     running.start()
     yield running

@@ -79,7 +79,7 @@ async def main() -> None:
                 lambda s: assistant_pb2_grpc.add_AssistantServiceServicer_to_server(servicer, s),
             )
         ],
-        authenticator=Authenticator(codec, TokenState(redis, settings.refresh_token_ttl_seconds)),
+        authenticator=Authenticator(codec, TokenState.from_settings(redis, settings)),
         policy=POLICY,
         on_stop=close,
     )

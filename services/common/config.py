@@ -38,6 +38,9 @@ class Settings:
     jwt_issuer: str
     access_token_ttl_seconds: int
     refresh_token_ttl_seconds: int
+    # Authenticated calls per person per window, counted by every service (0 = no limit).
+    user_rate_limit: int
+    user_rate_window_seconds: int
     service_token_secret: str
     log_level: str
     stale_after_seconds: int
@@ -85,6 +88,8 @@ class Settings:
             jwt_issuer=_env("INSIGHT_JWT_ISSUER", "insight-tracker"),
             access_token_ttl_seconds=_env_int("INSIGHT_ACCESS_TOKEN_TTL", 900),
             refresh_token_ttl_seconds=_env_int("INSIGHT_REFRESH_TOKEN_TTL", 30 * 24 * 3600),
+            user_rate_limit=_env_int("INSIGHT_USER_RATE_LIMIT", 600),
+            user_rate_window_seconds=max(1, _env_int("INSIGHT_USER_RATE_WINDOW", 60)),
             service_token_secret=_env("INSIGHT_SERVICE_TOKEN", "") or jwt_secret,
             log_level=_env("INSIGHT_LOG_LEVEL", "INFO"),
             stale_after_seconds=_env_int("INSIGHT_STALE_AFTER", 120),

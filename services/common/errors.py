@@ -13,6 +13,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import grpc
 from google.protobuf import any_pb2
+from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
 P = ParamSpec("P")
@@ -81,23 +82,37 @@ class Unavailable(DomainError):
 
 
 class ResourceExhausted(DomainError):
+    """Too many requests; `retry_after_seconds` (when known) becomes a google.rpc.RetryInfo."""
+
     code = grpc.StatusCode.RESOURCE_EXHAUSTED
+
+    def __init__(self, message: str, retry_after_seconds: int = 0) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
 
 
 def to_status_proto(error: DomainError) -> status_pb2.Status:
     status = status_pb2.Status(code=error.code.value[0], message=error.message)
+    details: list[Message] = []
     if isinstance(error, InvalidArgument):
-        bad_request = error_details_pb2.BadRequest(
-            field_violations=[
-                error_details_pb2.BadRequest.FieldViolation(
-                    field=v.field, description=v.description
-                )
-                for v in error.violations
-            ]
+        details.append(
+            error_details_pb2.BadRequest(
+                field_violations=[
+                    error_details_pb2.BadRequest.FieldViolation(
+                        field=v.field, description=v.description
+                    )
+                    for v in error.violations
+                ]
+            )
         )
-        detail = any_pb2.Any()
-        detail.Pack(bad_request)
-        status.details.append(detail)
+    if isinstance(error, ResourceExhausted) and error.retry_after_seconds > 0:
+        retry = error_details_pb2.RetryInfo()
+        retry.retry_delay.FromSeconds(error.retry_after_seconds)
+        details.append(retry)
+    for message in details:
+        packed = any_pb2.Any()
+        packed.Pack(message)
+        status.details.append(packed)
     return status
 
 

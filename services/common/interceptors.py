@@ -21,6 +21,7 @@ from services.common.errors import (
     INTERNAL_STATUS,
     DomainError,
     PermissionDenied,
+    ResourceExhausted,
     Unauthenticated,
     to_status_proto,
 )
@@ -76,10 +77,18 @@ class Authenticator:
             return caller
         if caller.service:
             return caller  # services may act on a person's behalf in internal calls
-        if self._token_state is not None and await self._token_state.is_revoked(
-            caller.token_id, caller.session_id
-        ):
+        if self._token_state is None:
+            return caller
+        admission = await self._token_state.admit(
+            caller.token_id, caller.session_id, caller.user_id
+        )
+        if admission.revoked:
             raise Unauthenticated("access token revoked")
+        if admission.retry_after_seconds:
+            raise ResourceExhausted(
+                f"too many requests; try again in {admission.retry_after_seconds} seconds",
+                retry_after_seconds=admission.retry_after_seconds,
+            )
         return caller
 
 

@@ -24,6 +24,11 @@ log = logging.getLogger("server")
 
 GRACE_SECONDS = 10.0
 MAX_MESSAGE_BYTES = 32 * 1024 * 1024
+# Envoy forwards every request header as metadata, x-envoy-original-path (the whole REST URL)
+# included, so a GET /suggestions with a long `context` arrives as ~20 KB of metadata. gRPC's
+# default hard cap (16 KiB) refused those with RESOURCE_EXHAUSTED (HTTP 429); Envoy itself caps
+# request headers at 60 KiB, so accept what it lets through.
+MAX_METADATA_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,8 @@ async def serve(
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
             ("grpc.so_reuseport", 0),
+            ("grpc.max_metadata_size", MAX_METADATA_BYTES),
+            ("grpc.absolute_max_metadata_size", MAX_METADATA_BYTES),
         ],
     )
     for registration in registrations:

@@ -2,7 +2,9 @@
 
 A refresh family is every refresh token descended from one login. Only the newest token of a
 family works; presenting an older one (a replay of a stolen token) revokes the whole family.
-Keys expire with the tokens they describe, so the state never grows without bound.
+Keys expire with the tokens they describe, so the state never grows without bound. Beside them,
+each person's call counter for the per-person rate limit (one fixed window, expiring with it): the
+revocation check and the count are one Lua script, so an authenticated call costs one round trip.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from enum import Enum
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from services.common.config import Settings
 from services.common.errors import Unavailable
 
 _PREFIX = "auth"
@@ -36,6 +39,36 @@ redis.call('HSET', family, 'current', ARGV[2])
 redis.call('EXPIRE', family, ARGV[3])
 return 1
 """
+
+
+# The per-call check of an authenticated person, in one round trip: is the access token or its
+# session revoked, and (when ARGV[2] > 0) one more call in the person's fixed-window counter.
+# Returns {revoked (0|1), seconds until the window ends when over the limit, else 0}.
+_ADMIT = """
+if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then return {1, 0} end
+local limit = tonumber(ARGV[2])
+if limit <= 0 then return {0, 0} end
+local calls = redis.call('INCR', KEYS[3])
+if calls == 1 then redis.call('EXPIRE', KEYS[3], ARGV[1]) end
+if calls <= limit then return {0, 0} end
+local wait = redis.call('TTL', KEYS[3])
+if wait < 1 then wait = tonumber(ARGV[1]) end
+return {0, wait}
+"""
+
+
+@dataclass(frozen=True)
+class UserRateLimit:
+    """At most `calls` authenticated calls per person per `window_seconds`; 0 calls = no limit."""
+
+    calls: int
+    window_seconds: int
+
+
+@dataclass(frozen=True)
+class Admission:
+    revoked: bool
+    retry_after_seconds: int = 0  # > 0: over the person's rate limit
 
 
 class RotationOutcome(Enum):
@@ -63,10 +96,22 @@ def split_refresh_token(token: str) -> tuple[str, str] | None:
 
 
 class TokenState:
-    def __init__(self, client: aioredis.Redis, refresh_ttl_seconds: int) -> None:
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        refresh_ttl_seconds: int,
+        rate_limit: UserRateLimit = UserRateLimit(0, 60),
+    ) -> None:
         self._redis = client
         self._refresh_ttl = refresh_ttl_seconds
+        self._rate_limit = rate_limit
         self._rotate = client.register_script(_ROTATE)
+        self._admit = client.register_script(_ADMIT)
+
+    @classmethod
+    def from_settings(cls, client: aioredis.Redis, settings: Settings) -> TokenState:
+        limit = UserRateLimit(settings.user_rate_limit, settings.user_rate_window_seconds)
+        return cls(client, settings.refresh_token_ttl_seconds, limit)
 
     @staticmethod
     def _family_key(family_id: str) -> str:
@@ -80,14 +125,20 @@ class TokenState:
     def _revoked_token_key(token_id: str) -> str:
         return f"{_PREFIX}:revoked-token:{token_id}"
 
-    async def is_revoked(self, token_id: str, family_id: str) -> bool:
+    async def admit(self, token_id: str, family_id: str, user_id: str) -> Admission:
+        """Revocation check and per-person rate count of one call, in one Redis round trip."""
         try:
-            hits = await self._redis.exists(
-                self._revoked_token_key(token_id), self._revoked_family_key(family_id)
+            revoked, wait = await self._admit(
+                keys=[
+                    self._revoked_token_key(token_id),
+                    self._revoked_family_key(family_id),
+                    f"ratelimit:user:{user_id}",
+                ],
+                args=[self._rate_limit.window_seconds, self._rate_limit.calls],
             )
         except RedisError as exc:
             raise Unavailable("token revocation list is unavailable") from exc
-        return int(hits) > 0
+        return Admission(revoked=bool(int(revoked)), retry_after_seconds=int(wait))
 
     async def start_family(self, family_id: str, user_id: str, refresh_token: str) -> None:
         try:

@@ -89,7 +89,7 @@ async def main() -> None:
             ),
         ],
         # Revocation is checked in Redis, as on every service: a logged-out token stops here too.
-        authenticator=Authenticator(codec, TokenState(redis, settings.refresh_token_ttl_seconds)),
+        authenticator=Authenticator(codec, TokenState.from_settings(redis, settings)),
         policy=POLICY,
         on_stop=close,
     )

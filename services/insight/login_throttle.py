@@ -32,7 +32,8 @@ class LoginThrottle:
             raise Unavailable("login is temporarily unavailable") from exc
         if failures and int(failures) >= MAX_FAILURES:
             raise ResourceExhausted(
-                f"too many failed logins for this account; try again in {max(wait, 1)} seconds"
+                f"too many failed logins for this account; try again in {max(wait, 1)} seconds",
+                retry_after_seconds=max(wait, 1),
             )
 
     async def failed(self, email: str) -> None:

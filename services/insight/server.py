@@ -68,7 +68,7 @@ async def main() -> None:
     await store.open()
     redis = async_redis(settings.redis_url)
     codec = TokenCodec.from_settings(settings)
-    token_state = TokenState(redis, settings.refresh_token_ttl_seconds)
+    token_state = TokenState.from_settings(redis, settings)
     accounts = AccountManager(
         store, Argon2PasswordHasher(), codec, token_state, LoginThrottle(redis)
     )

@@ -22,7 +22,7 @@ from gateway.processes import grpc_serving, redis_ready
 from gateway.stack import START_TIMEOUT_SECONDS, Stack, StackConfig
 from services.common.pipeline_jobs import process_job_id
 from services.common.redis_client import sync_redis
-from tests.conftest import bearer, register_and_login
+from tests.conftest import bearer, register_and_login, with_roomy_limits
 
 pytestmark = [pytest.mark.envoy, pytest.mark.redis]
 
@@ -39,7 +39,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     config = StackConfig.on_free_ports(base / "data", base / "run")
     # Re-queue stuck insights quickly, so recovery happens in seconds.
     config.extra_env.update(INSIGHT_STALE_AFTER="3", INSIGHT_SWEEP_INTERVAL="1")
-    running = Stack(config)
+    running = Stack(with_roomy_limits(config))
     running.start()
     yield running
     running.stop()

@@ -84,12 +84,26 @@ def test_settings_are_rendered() -> None:
     assert 'timeout: "2.500s"' in text
 
 
+def test_per_ip_limit_is_rendered() -> None:
+    text = render_envoy_config(
+        settings(ip_rate_limit_tokens=9, ip_rate_limit_fill_per_second=4, xff_trusted_hops=2)
+    )
+    # The dynamic descriptor: an entry without a value gets a bucket per remote address.
+    assert "entries: [{ key: remote_address }]" in text
+    assert "actions: [{ remote_address: {} }]" in text
+    assert "max_tokens: 9" in text and "tokens_per_fill: 4" in text
+    assert "use_remote_address: true" in text and "xff_num_trusted_hops: 2" in text
+
+
 @pytest.mark.parametrize(
     "overrides",
     [
         {"http_port": 0},
         {"admin_port": 70000},
         {"rate_limit_tokens": 0},
+        {"ip_rate_limit_tokens": 0},
+        {"ip_rate_limit_fill_per_second": -1},
+        {"xff_trusted_hops": -1},
         {"max_request_bytes": -1},
         {"route_timeout_seconds": 0.0},
         {"upstreams": {"insight": ("127.0.0.1", 1), "graph": ("127.0.0.1", 2)}},
