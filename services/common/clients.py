@@ -16,6 +16,8 @@ _CHANNEL_OPTIONS = [
     ("grpc.max_receive_message_length", 32 * 1024 * 1024),
     ("grpc.max_send_message_length", 32 * 1024 * 1024),
     ("grpc.enable_retries", 1),
+    # Reconnect to a restarted service within seconds (gRPC's default backoff grows to 120 s).
+    ("grpc.max_reconnect_backoff_ms", 5000),
 ]
 
 

@@ -37,8 +37,15 @@ GRAPH_NOTES = [
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     base = tmp_path_factory.mktemp("stack-faults")
     config = StackConfig.on_free_ports(base / "data", base / "run")
-    # Re-queue stuck insights quickly, so recovery happens in seconds.
-    config.extra_env.update(INSIGHT_STALE_AFTER="3", INSIGHT_SWEEP_INTERVAL="1")
+    # Re-queue stuck insights quickly, and give up retrying a job soon (then the insight waits
+    # PENDING for the sweeper), so recovery happens in seconds.
+    config.extra_env.update(
+        INSIGHT_STALE_AFTER="3",
+        INSIGHT_SWEEP_INTERVAL="1",
+        INSIGHT_JOB_RETRY_INTERVALS="1,4",
+        INSIGHT_REQUEUE_BACKOFF="1",
+        INSIGHT_REQUEUE_BACKOFF_MAX="4",
+    )
     running = Stack(config)
     running.start()
     yield running
@@ -150,6 +157,45 @@ def test_graph_down_is_503_and_deletes_reach_it_later(
     # The insight service's outbox retries the removal until the graph service confirms it.
     assert _poll(lambda: second not in _neighbours(rest, token, first), 60)
     assert _insight(rest, token, first)["status"] == "READY"
+
+
+def test_nlp_down_past_the_retries_keeps_insights_pending_until_it_is_back(
+    stack: Stack, rest: httpx.Client, person: dict[str, str]
+) -> None:
+    """Accepted insights are never lost to an outage: once a job's retries are spent they wait
+    PENDING with a reason, and the sweeper brings them to READY when nlp is back, unasked."""
+    token = person["access"]
+    nlp = stack.processes["nlp"]
+    nlp.stop()
+    try:
+        waiting = [
+            _create(rest, token, "Apple is opening a research lab in Berlin"),
+            _create(rest, token, "Tokyo has great ramen"),
+        ]
+
+        def deferred(insight_id: str) -> bool:
+            insight = _insight(rest, token, insight_id)
+            assert insight["status"] != "FAILED", insight["statusReason"]
+            return insight["status"] == "PENDING" and "UNAVAILABLE" in insight["statusReason"]
+
+        # Every retry failed and each insight went back to PENDING, saying what it waits for.
+        assert _poll(lambda: all(deferred(i) for i in waiting)), [
+            _insight(rest, token, i) for i in waiting
+        ]
+        # ...and the sweeper keeps queueing it again (it is claimed and deferred once more).
+        deferred_at = {i: _insight(rest, token, i)["updateTime"] for i in waiting}
+        assert _poll(
+            lambda: all(_insight(rest, token, i)["updateTime"] != deferred_at[i] for i in waiting)
+        )
+        assert all(_insight(rest, token, i)["status"] in {"PENDING", "PROCESSING"} for i in waiting)
+    finally:
+        if not nlp.alive():
+            _restart_service(stack, "nlp", stack.config.nlp_port)
+    for insight_id in waiting:
+        ready = _wait_status(rest, token, insight_id, {"READY", "FAILED"})
+        assert ready["status"] == "READY", (ready["status"], ready["statusReason"])
+        assert ready["statusReason"] == ""
+        assert ready["keywords"]
 
 
 def test_insight_service_down_is_503_and_nothing_is_lost(

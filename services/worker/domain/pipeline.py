@@ -11,6 +11,7 @@ from services.worker.domain.ports import (
     Nlp,
     PermanentError,
     Transcript,
+    TransientError,
 )
 
 log = logging.getLogger(__name__)
@@ -20,6 +21,7 @@ class Outcome(Enum):
     READY = "ready"
     OBSOLETE = "obsolete"  # a newer version, or a finished or deleted insight: nothing to do
     FAILED = "failed"
+    DEFERRED = "deferred"  # a dependency stayed down: PENDING again, the sweeper re-queues it
 
 
 class InsightPipeline:
@@ -29,8 +31,9 @@ class InsightPipeline:
         self._graph = graph
 
     def run(self, insight_id: str, version: int, last_attempt: bool) -> Outcome:
-        """Processes one version. Transient errors propagate (the queue retries) unless this is
-        the last attempt, which leaves the insight FAILED with the reason."""
+        """Processes one version. Errors other than a permanent one propagate (the queue retries)
+        until the last attempt. Then a dependency still down leaves the insight PENDING with the
+        reason (accepted insights are never lost to an outage); anything else leaves it FAILED."""
         claimed = self._insights.claim(insight_id, version)
         if claimed is None:
             return Outcome.OBSOLETE
@@ -55,7 +58,20 @@ class InsightPipeline:
         except Exception as error:
             if not last_attempt:
                 raise
-            reason = f"gave up after retries: {error}"
-            log.error("insight failed", extra={"insight_id": insight_id, "reason": reason})
-            self._insights.fail(insight_id, version, reason)
-            return Outcome.FAILED
+            return self._give_up(insight_id, version, error)
+
+    def _give_up(self, insight_id: str, version: int, error: Exception) -> Outcome:
+        """After the last attempt: a service still down defers it, anything else fails it."""
+        deferred = isinstance(error, TransientError)
+        reason = (
+            f"waiting for a service to come back: {error}"
+            if deferred
+            else f"gave up after retries: {error}"
+        )
+        log.log(
+            logging.WARNING if deferred else logging.ERROR,
+            "insight deferred" if deferred else "insight failed",
+            extra={"insight_id": insight_id, "reason": reason},
+        )
+        (self._insights.defer if deferred else self._insights.fail)(insight_id, version, reason)
+        return Outcome.DEFERRED if deferred else Outcome.FAILED
