@@ -17,6 +17,7 @@ from typing import Any, TypeAlias
 import grpc
 from grpc_status import rpc_status
 
+from services.common.deadlines import adopt_incoming
 from services.common.errors import (
     INTERNAL_STATUS,
     DomainError,
@@ -142,6 +143,7 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
     ) -> Any:
         request_id = metadata.get("x-request-id") or new_request_id()
         request_id_var.set(request_id[:128])
+        adopt_incoming(context.time_remaining())  # calls made for this one get what remains
         started = time.perf_counter()
         code = "OK"
         try:
