@@ -17,7 +17,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     yield from running_stack(tmp_path_factory.mktemp("stack-faults"))
 
 
-@pytest.fixture(scope="package")
+# Per module, so a module with a stack of its own (another `stack` fixture) gets its client.
+@pytest.fixture(scope="module")
 def rest(stack: Stack) -> Iterator[httpx.Client]:
     with rest_client(stack) as client:
         yield client

@@ -79,6 +79,14 @@ def create(rest: httpx.Client, token: str, text: str) -> str:
     return insight_id
 
 
+def ready_insight(rest: httpx.Client, token: str, text: str) -> str:
+    """A new insight, once the pipeline has made it READY."""
+    insight_id = create(rest, token, text)
+    insight = wait_status(rest, token, insight_id, {"READY", "FAILED"})
+    assert insight["status"] == "READY", insight["statusReason"]
+    return insight_id
+
+
 def neighbours(rest: httpx.Client, token: str, insight_id: str) -> set[str]:
     reply = rest.get(f"/relationships/{insight_id}", headers=bearer(token))
     assert reply.status_code == 200, reply.text

@@ -22,8 +22,8 @@ from tests.faults.support import (
     create,
     get_insight,
     poll,
+    ready_insight,
     restart_service,
-    wait_status,
 )
 
 pytestmark = [pytest.mark.envoy, pytest.mark.redis]
@@ -59,8 +59,7 @@ def test_a_frozen_service_costs_the_client_only_its_deadline(
     stack: Stack, rest: httpx.Client, person: dict[str, str]
 ) -> None:
     token = person["access"]
-    insight_id = create(rest, token, "Tokyo has great ramen")
-    assert wait_status(rest, token, insight_id, {"READY", "FAILED"})["status"] == "READY"
+    insight_id = ready_insight(rest, token, "Tokyo has great ramen")
     with frozen(stack.processes["graph"]):
         # The client's grpc-timeout is the services' deadline (the route timeout otherwise).
         reply = rest.get(
@@ -80,9 +79,7 @@ def test_sigterm_drains_a_call_in_flight_and_refuses_new_ones(
     """The graph service is stopped while a call of its waits on the (frozen) insight service:
     new calls get 503 meanwhile, the held call completes, and the process exits by itself."""
     token = person["access"]
-    first, second = (create(rest, token, t) for t in ("Tokyo has great ramen", "Osaka too"))
-    for insight_id in (first, second):
-        assert wait_status(rest, token, insight_id, {"READY", "FAILED"})["status"] == "READY"
+    first, second = (ready_insight(rest, token, t) for t in ("Tokyo has great ramen", "Osaka too"))
     graph = stack.processes["graph"]
     link = {"sourceId": first, "targetId": second, "reason": "both about Japan"}
     with ThreadPoolExecutor(1) as pool:
@@ -130,5 +127,4 @@ def test_sigterm_lets_the_worker_finish_its_job(
     finally:
         if not worker.alive():
             stack.start_worker()
-    fresh = create(rest, token, "Microsoft hired engineers in Paris")
-    assert wait_status(rest, token, fresh, {"READY", "FAILED"})["status"] == "READY"
+    ready_insight(rest, token, "Microsoft hired engineers in Paris")
