@@ -7,6 +7,7 @@ trace), logs the outcome and records metrics.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -154,6 +155,9 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
             await context.abort_with_status(rpc_status.to_status(to_status_proto(error)))
         except grpc.aio.AbortError:
             code = context.code().name if context.code() else "UNKNOWN"
+            raise
+        except asyncio.CancelledError:
+            code = "CANCELLED"  # the caller went away or its deadline passed; not a success
             raise
         except Exception:
             code = "INTERNAL"

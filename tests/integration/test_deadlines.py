@@ -5,6 +5,7 @@ reads `context.time_remaining()`: it never gets more time than the caller has le
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -116,9 +117,12 @@ async def test_without_a_caller_deadline_the_hop_uses_its_own(hops: Hops) -> Non
     assert remaining is not None and 2.0 + ROUNDING < remaining <= OWN_TIMEOUT_SECONDS + ROUNDING
 
 
-async def test_a_frozen_downstream_stops_with_the_caller(hops: Hops) -> None:
+async def test_a_frozen_downstream_stops_with_the_caller(
+    hops: Hops, caplog: pytest.LogCaptureFixture
+) -> None:
     """The caller gets DEADLINE_EXCEEDED; the downstream, given no more time than the caller,
     is cancelled too instead of working for a caller that is gone."""
+    caplog.set_level(logging.INFO, logger="rpc")
     hops.downstream.frozen = True
     with pytest.raises(grpc.aio.AioRpcError) as raised:
         await _relay(hops, deadline=1.0)
@@ -126,3 +130,6 @@ async def test_a_frozen_downstream_stops_with_the_caller(hops: Hops) -> None:
     [remaining] = hops.downstream.deadlines
     assert remaining is not None and 0 < remaining <= 1.0 + ROUNDING
     await asyncio.wait_for(hops.downstream.cancelled.wait(), 30)
+    await asyncio.sleep(0)  # let the interceptor record the outcome
+    logged = [r for r in caplog.records if getattr(r, "method", "") == PROBE]
+    assert [getattr(r, "code", "") for r in logged] == ["CANCELLED"]
