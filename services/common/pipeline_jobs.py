@@ -7,6 +7,7 @@ queue jobs, so the job's name, id scheme and retry policy live here once.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import redis
 from rq import Queue, Retry
@@ -18,7 +19,6 @@ from services.common.request_context import job_meta
 PIPELINE_QUEUE = "pipeline"
 # Referenced by name so the insight service never imports worker code.
 PROCESS_INSIGHT_JOB = "services.worker.jobs.process_insight"
-RETRY_INTERVALS_SECONDS = [2, 10, 30]
 JOB_TIMEOUT_SECONDS = 15 * 60  # a 10-minute voice note must fit
 _WAITING = {JobStatus.QUEUED, JobStatus.DEFERRED}
 OVERDUE = dt.timedelta(seconds=15)
@@ -46,14 +46,23 @@ def is_waiting(queue: Queue, insight_id: str, version: int) -> bool:
     return status in _WAITING
 
 
-def enqueue_process_insight(queue: Queue, insight_id: str, version: int, request_id: str) -> None:
+def enqueue_process_insight(
+    queue: Queue,
+    insight_id: str,
+    version: int,
+    request_id: str,
+    retry_intervals: Sequence[int],
+) -> None:
+    """`retry_intervals`: seconds before each retry (Settings.job_retry_intervals_seconds)."""
     queue.enqueue(
         PROCESS_INSIGHT_JOB,
         insight_id,
         version,
         # The id names the version; the job itself is idempotent, so a re-queue is harmless.
         job_id=process_job_id(insight_id, version),
-        retry=Retry(max=len(RETRY_INTERVALS_SECONDS), interval=RETRY_INTERVALS_SECONDS),
+        retry=Retry(max=len(retry_intervals), interval=list(retry_intervals))
+        if retry_intervals
+        else None,
         job_timeout=JOB_TIMEOUT_SECONDS,
         # The request id goes in meta, not the arguments: re-queueing a running job (the
         # sweeper) rewrites meta but RQ then saves the running job's arguments back over it.

@@ -50,6 +50,12 @@ class InsightInternalServicer(insight_internal_pb2_grpc.InsightInternalServiceSe
         await self._steps.fail(request.id, request.version, request.reason)
         return pb.FailInsightResponse()
 
+    async def DeferInsight(
+        self, request: pb.DeferInsightRequest, context: Context
+    ) -> pb.DeferInsightResponse:
+        await self._steps.defer(request.id, request.version, request.reason)
+        return pb.DeferInsightResponse()
+
     async def ListStaleInsights(
         self, request: pb.ListStaleInsightsRequest, context: Context
     ) -> pb.ListStaleInsightsResponse:

@@ -79,7 +79,10 @@ async def main() -> None:
     outbox_task = asyncio.create_task(outbox.run_forever())
     changes = InsightChangeFeed(redis)
     insights = InsightManager(
-        store, RqPipelineQueue(settings.redis_url), changes, on_delete=outbox.kick
+        store,
+        RqPipelineQueue(settings.redis_url, settings.job_retry_intervals_seconds),
+        changes,
+        on_delete=outbox.kick,
     )
 
     async def close() -> None:

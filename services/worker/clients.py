@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import grpc
 
@@ -14,6 +14,7 @@ from services.common.clients import ServiceCredential
 from services.worker.domain.ports import (
     ClaimedInsight,
     PermanentError,
+    RemoteError,
     TextAnalysis,
     Transcript,
     TransientError,
@@ -28,6 +29,12 @@ _OBSOLETE = {
     grpc.StatusCode.ABORTED,
     grpc.StatusCode.FAILED_PRECONDITION,
 }
+# Codes that mean "the service is down or overloaded": wait for it, never fail the insight.
+_TRANSIENT = {
+    grpc.StatusCode.UNAVAILABLE,
+    grpc.StatusCode.DEADLINE_EXCEEDED,
+    grpc.StatusCode.RESOURCE_EXHAUSTED,
+}
 
 
 def _translate(error: grpc.RpcError) -> Exception:
@@ -35,7 +42,9 @@ def _translate(error: grpc.RpcError) -> Exception:
     details = error.details()
     if code == grpc.StatusCode.INVALID_ARGUMENT:
         return PermanentError(details)
-    return TransientError(f"{code.name}: {details}")
+    if code in _TRANSIENT:
+        return TransientError(f"{code.name}: {details}")
+    return RemoteError(f"{code.name}: {details}")
 
 
 class GrpcInsightSteps:
@@ -91,12 +100,17 @@ class GrpcInsightSteps:
         return True
 
     def fail(self, insight_id: str, version: int, reason: str) -> None:
+        request = insight_pb.FailInsightRequest(id=insight_id, version=version, reason=reason)
+        self._settle(self._stub.FailInsight, request)
+
+    def defer(self, insight_id: str, version: int, reason: str) -> None:
+        request = insight_pb.DeferInsightRequest(id=insight_id, version=version, reason=reason)
+        self._settle(self._stub.DeferInsight, request)
+
+    def _settle(self, method: Callable[..., object], request: object) -> None:
+        """Fails or defers; an insight that moved on meanwhile needs neither."""
         try:
-            self._stub.FailInsight(
-                insight_pb.FailInsightRequest(id=insight_id, version=version, reason=reason),
-                metadata=self._credential.metadata(),
-                timeout=CALL_TIMEOUT_SECONDS,
-            )
+            method(request, metadata=self._credential.metadata(), timeout=CALL_TIMEOUT_SECONDS)
         except grpc.RpcError as error:
             if error.code() not in _OBSOLETE:
                 raise _translate(error) from error

@@ -21,6 +21,7 @@ from services.worker import jobs
 from services.worker.clients import GrpcGraph, GrpcInsightSteps, GrpcNlp
 from services.worker.domain.pipeline import InsightPipeline
 from services.worker.domain.ports import InsightSteps
+from services.worker.domain.requeue import RequeueBackoff
 from services.worker.metrics import PrometheusStageObserver
 
 log = logging.getLogger("worker")
@@ -29,16 +30,25 @@ SWEEP_BATCH = 500
 
 def sweep_forever(steps: InsightSteps, settings: Settings, stop: threading.Event) -> None:
     queue = pipeline_queue(sync_redis(settings.redis_url))
+    backoff = RequeueBackoff(settings.requeue_backoff_seconds, settings.requeue_backoff_max_seconds)
     request_id_var.set("sweeper")
     while not stop.is_set():
         try:
             stale = steps.stale(settings.stale_after_seconds, SWEEP_BATCH)
             # A job still waiting in the queue will get there; one that was started may have
-            # died with its worker (RQ cannot tell soon enough), so that one is queued again.
-            # A duplicate is harmless: claims are per version and READY/FAILED are final.
-            lost = [(i, v) for i, v in stale if not is_waiting(queue, i, v)]
+            # died with its worker (RQ cannot tell soon enough), or was deferred because a
+            # service stayed down, so that one is queued again (backing off while it keeps
+            # coming back). A duplicate is harmless: claims are per version, READY/FAILED final.
+            lost = [(i, v) for i, v in backoff.due(stale) if not is_waiting(queue, i, v)]
             for insight_id, version in lost:
-                enqueue_process_insight(queue, insight_id, version, f"sweep-{insight_id}")
+                enqueue_process_insight(
+                    queue,
+                    insight_id,
+                    version,
+                    f"sweep-{insight_id}",
+                    settings.job_retry_intervals_seconds,
+                )
+                backoff.requeued((insight_id, version))
             if lost:
                 log.info("re-queued stale insights", extra={"count": len(lost)})
         except Exception:

@@ -82,6 +82,9 @@ def test_settings_are_rendered() -> None:
     assert "max_tokens: 7" in text and "tokens_per_fill: 3" in text
     assert "max_request_bytes: 1234" in text and "max_request_body_size: 1234" in text
     assert 'timeout: "2.500s"' in text
+    # Services get the route timeout as their gRPC deadline; a client's longer one is cut to it.
+    assert 'value: "2500m" }' in text
+    assert text.count('grpc_timeout_header_max: "2.500s"') == len(PUBLIC_SERVICES)
 
 
 def test_per_ip_limit_is_rendered() -> None:

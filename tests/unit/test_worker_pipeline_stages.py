@@ -26,6 +26,7 @@ class Steps:
         self.audio = audio
         self.fail_raises: Exception | None = None
         self.failed: list[str] = []
+        self.deferred: list[str] = []
 
     def claim(self, insight_id: str, version: int) -> ClaimedInsight | None:
         if not self.claimable:
@@ -41,6 +42,11 @@ class Steps:
         if self.fail_raises:
             raise self.fail_raises
         self.failed.append(reason)
+
+    def defer(self, insight_id: str, version: int, reason: str) -> None:
+        if self.fail_raises:
+            raise self.fail_raises
+        self.deferred.append(reason)
 
     def stale(self, older_than_seconds: int, limit: int) -> list[tuple[str, int]]:
         return []
@@ -120,10 +126,18 @@ def test_transient_error_is_retried() -> None:
     assert recorder.jobs == ["retried"]
 
 
-def test_transient_error_on_the_last_attempt_fails_the_insight() -> None:
+def test_transient_error_on_the_last_attempt_defers_the_insight() -> None:
     steps = Steps()
     recorder, outcome = run(steps, Nlp(TransientError("down")), last_attempt=True)
-    assert outcome is Outcome.FAILED and steps.failed
+    assert outcome is Outcome.DEFERRED and steps.deferred and not steps.failed
+    assert recorder.stages[-2:] == [("analyze", "error"), ("defer", "ok")]
+    assert recorder.jobs == ["deferred"]
+
+
+def test_other_error_on_the_last_attempt_fails_the_insight() -> None:
+    steps = Steps()
+    recorder, outcome = run(steps, Nlp(RuntimeError("model crashed")), last_attempt=True)
+    assert outcome is Outcome.FAILED and steps.failed and not steps.deferred
     assert recorder.stages[-2:] == [("analyze", "error"), ("fail", "ok")]
     assert recorder.jobs == ["failed"]
 
@@ -135,7 +149,7 @@ def test_an_error_escaping_the_last_attempt_is_an_error() -> None:
     pipeline = InsightPipeline(steps, Nlp(TransientError("down")), Graph(), recorder)
     with pytest.raises(TransientError):
         pipeline.run("i1", 1, last_attempt=True)
-    assert recorder.stages[-1] == ("fail", "error")
+    assert recorder.stages[-1] == ("defer", "error")
     assert recorder.jobs == ["error"]
 
 

@@ -80,6 +80,21 @@ class PipelineSteps:
         if not await self._store.replace_insight(failed, version):
             raise Aborted("insight changed while being failed")
 
+    async def defer(self, insight_id: str, version: int, reason: str) -> None:
+        """Back to PENDING, with what it waits for: a dependency outage loses no insight. The
+        fresh update time makes the sweeper leave it alone for a while, then queue it again."""
+        insight = await self._current(insight_id, version)
+        if insight.status in (Status.READY, Status.FAILED):
+            raise FailedPrecondition(f"insight is already {insight.status.value}")
+        pending = dataclasses.replace(
+            insight,
+            status=Status.PENDING,
+            status_reason=reason.strip()[:MAX_REASON_CHARS],
+            update_time=utc_now(),
+        )
+        if not await self._store.replace_insight(pending, version):
+            raise Aborted("insight changed while being deferred")
+
     async def stale(self, older_than_seconds: int, limit: int) -> list[tuple[str, int]]:
         cutoff = to_micros(utc_now()) - older_than_seconds * 1_000_000
         return await self._store.list_stale(cutoff, max(1, min(limit, 1000)))

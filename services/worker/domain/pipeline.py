@@ -15,6 +15,7 @@ from services.worker.domain.ports import (
     PermanentError,
     StageObserver,
     Transcript,
+    TransientError,
 )
 
 log = logging.getLogger(__name__)
@@ -24,10 +25,12 @@ class Outcome(Enum):
     READY = "ready"
     OBSOLETE = "obsolete"  # a newer version, or a finished or deleted insight: nothing to do
     FAILED = "failed"
+    DEFERRED = "deferred"  # a dependency stayed down: PENDING again, the sweeper re-queues it
 
 
-# Stage names as observers see them, in pipeline order; `fail` records the insight as FAILED.
-STAGES = ("claim", "transcribe", "analyze", "link", "complete", "fail")
+# Stage names as observers see them, in pipeline order; `fail` records the insight as FAILED,
+# `defer` puts it back to PENDING after a dependency outage outlasted the retries.
+STAGES = ("claim", "transcribe", "analyze", "link", "complete", "fail", "defer")
 # Job outcomes besides Outcome's values: a transient error the queue will retry, or an error
 # that escaped the last attempt (recording FAILED itself failed).
 RETRIED = "retried"
@@ -56,8 +59,9 @@ class InsightPipeline:
         self._observer = observer or _Unobserved()
 
     def run(self, insight_id: str, version: int, last_attempt: bool) -> Outcome:
-        """Processes one version. Transient errors propagate (the queue retries) unless this is
-        the last attempt, which leaves the insight FAILED with the reason."""
+        """Processes one version. Errors other than a permanent one propagate (the queue retries)
+        until the last attempt. Then a dependency still down leaves the insight PENDING with the
+        reason (accepted insights are never lost to an outage); anything else leaves it FAILED."""
         started = time.perf_counter()
         job_outcome = ERROR if last_attempt else RETRIED
         try:
@@ -109,11 +113,28 @@ class InsightPipeline:
         except Exception as error:
             if not last_attempt:
                 raise
-            reason = f"gave up after retries: {error}"
-            log.error("insight failed", extra={"insight_id": insight_id, "reason": reason})
-            self._fail(insight_id, version, reason)
-            return Outcome.FAILED
+            return self._give_up(insight_id, version, error)
 
     def _fail(self, insight_id: str, version: int, reason: str) -> None:
         with self._stage("fail"):
             self._insights.fail(insight_id, version, reason)
+
+    def _give_up(self, insight_id: str, version: int, error: Exception) -> Outcome:
+        """After the last attempt: a service still down defers it, anything else fails it."""
+        deferred = isinstance(error, TransientError)
+        reason = (
+            f"waiting for a service to come back: {error}"
+            if deferred
+            else f"gave up after retries: {error}"
+        )
+        log.log(
+            logging.WARNING if deferred else logging.ERROR,
+            "insight deferred" if deferred else "insight failed",
+            extra={"insight_id": insight_id, "reason": reason},
+        )
+        if deferred:
+            with self._stage("defer"):
+                self._insights.defer(insight_id, version, reason)
+            return Outcome.DEFERRED
+        self._fail(insight_id, version, reason)
+        return Outcome.FAILED

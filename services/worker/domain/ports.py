@@ -11,7 +11,11 @@ class PermanentError(Exception):
 
 
 class TransientError(Exception):
-    """A dependency is down or slow: retry later."""
+    """A dependency is down or slow: retry later, however long it takes."""
+
+
+class RemoteError(Exception):
+    """Another service refused the call for another reason: retry a few times, then fail."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,9 @@ class InsightSteps(Protocol):
         """Writes the enrichment; False when the person changed the insight meanwhile."""
 
     def fail(self, insight_id: str, version: int, reason: str) -> None: ...
+
+    def defer(self, insight_id: str, version: int, reason: str) -> None:
+        """Back to PENDING with `reason`; the sweeper queues it again later."""
 
     def stale(self, older_than_seconds: int, limit: int) -> list[tuple[str, int]]: ...
 

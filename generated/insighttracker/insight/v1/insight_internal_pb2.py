@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from insighttracker.insight.v1 import insight_pb2 as insighttracker_dot_insight_dot_v1_dot_insight__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n0insighttracker/insight/v1/insight_internal.proto\x12\x19insighttracker.insight.v1\x1a\'insighttracker/insight/v1/insight.proto\"2\n\x13\x43laimInsightRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x05\"l\n\x14\x43laimInsightResponse\x12\x33\n\x07insight\x18\x01 \x01(\x0b\x32\".insighttracker.insight.v1.Insight\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\r\n\x05\x61udio\x18\x03 \x01(\x0c\"\xee\x01\n\x19\x43ompleteEnrichmentRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x05\x12\x12\n\ntranscript\x18\x03 \x01(\t\x12\x10\n\x08language\x18\x04 \x01(\t\x12\x33\n\x08\x65ntities\x18\x05 \x03(\x0b\x32!.insighttracker.insight.v1.Entity\x12\x10\n\x08keywords\x18\x06 \x03(\t\x12\r\n\x05theme\x18\x07 \x01(\t\x12\x18\n\x10theme_confidence\x18\x08 \x01(\x02\x12\x1e\n\x16\x61udio_duration_seconds\x18\t \x01(\x02\"Q\n\x1a\x43ompleteEnrichmentResponse\x12\x33\n\x07insight\x18\x01 \x01(\x0b\x32\".insighttracker.insight.v1.Insight\"A\n\x12\x46\x61ilInsightRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x05\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\x15\n\x13\x46\x61ilInsightResponse\"E\n\x18ListStaleInsightsRequest\x12\x1a\n\x12older_than_seconds\x18\x01 \x01(\x05\x12\r\n\x05limit\x18\x02 \x01(\x05\"V\n\x19ListStaleInsightsResponse\x12\x39\n\x08insights\x18\x01 \x03(\x0b\x32\'.insighttracker.insight.v1.StaleInsight\"+\n\x0cStaleInsight\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x05\"8\n\x17\x42\x61tchGetInsightsRequest\x12\x10\n\x08owner_id\x18\x01 \x01(\t\x12\x0b\n\x03ids\x18\x02 \x03(\t\"P\n\x18\x42\x61tchGetInsightsResponse\x12\x34\n\x08insights\x18\x01 \x03(\x0b\x32\".insighttracker.insight.v1.Insight\";\n\x18ListThemeExamplesRequest\x12\x10\n\x08owner_id\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\"?\n\x0cThemeExample\x12\x12\n\ninsight_id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\r\n\x05theme\x18\x03 \x01(\t\"V\n\x19ListThemeExamplesResponse\x12\x39\n\x08\x65xamples\x18\x01 \x03(\x0b\x32\'.insighttracker.insight.v1.ThemeExample\"7\n\x16GetInsightStatsRequest\x12\x10\n\x08owner_id\x18\x01 \x01(\t\x12\x0b\n\x03top\x18\x02 \x01(\x05\"&\n\x08KeyCount\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x05\"\xbd\x03\n\x17GetInsightStatsResponse\x12\r\n\x05total\x18\x01 \x01(\x05\x12\x36\n\tby_status\x18\x02 \x03(\x0b\x32#.insighttracker.insight.v1.KeyCount\x12\x35\n\x08\x62y_theme\x18\x03 \x03(\x0b\x32#.insighttracker.insight.v1.KeyCount\x12\x36\n\tby_source\x18\x04 \x03(\x0b\x32#.insighttracker.insight.v1.KeyCount\x12\x33\n\x06\x62y_tag\x18\x05 \x03(\x0b\x32#.insighttracker.insight.v1.KeyCount\x12\x34\n\x07per_day\x18\x06 \x03(\x0b\x32#.insighttracker.insight.v1.KeyCount\x12\x39\n\x0ctop_entities\x18\x07 \x03(\x0b\x32#.insighttracker.insight.v1.KeyCount\x12\x16\n\x0elatency_p50_ms\x18\x08 \x01(\x02\x12\x16\n\x0elatency_p95_ms\x18\t \x01(\x02\x12\x16\n\x0elatency_p99_ms\x18\n \x01(\x02\x32\xf2\x06\n\x16InsightInternalService\x12o\n\x0c\x43laimInsight\x12..insighttracker.insight.v1.ClaimInsightRequest\x1a/.insighttracker.insight.v1.ClaimInsightResponse\x12\x81\x01\n\x12\x43ompleteEnrichment\x12\x34.insighttracker.insight.v1.CompleteEnrichmentRequest\x1a\x35.insighttracker.insight.v1.CompleteEnrichmentResponse\x12l\n\x0b\x46\x61ilInsight\x12-.insighttracker.insight.v1.FailInsightRequest\x1a..insighttracker.insight.v1.FailInsightResponse\x12~\n\x11ListStaleInsights\x12\x33.insighttracker.insight.v1.ListStaleInsightsRequest\x1a\x34.insighttracker.insight.v1.ListStaleInsightsResponse\x12{\n\x10\x42\x61tchGetInsights\x12\x32.insighttracker.insight.v1.BatchGetInsightsRequest\x1a\x33.insighttracker.insight.v1.BatchGetInsightsResponse\x12~\n\x11ListThemeExamples\x12\x33.insighttracker.insight.v1.ListThemeExamplesRequest\x1a\x34.insighttracker.insight.v1.ListThemeExamplesResponse\x12x\n\x0fGetInsightStats\x12\x31.insighttracker.insight.v1.GetInsightStatsRequest\x1a\x32.insighttracker.insight.v1.GetInsightStatsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n0insighttracker/insight/v1/insight_internal.proto\x12\x19insighttracker.insight.v1\x1a\'insighttracker/insight/v1/insight.proto\"2\n\x13\x43laimInsightRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x05\"l\n\x14\x43laimInsightResponse\x12\x33\n\x07insight\x18\x01 \x01(\x0b\x32\".insighttracker.insight.v1.Insight\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\r\n\x05\x61udio\x18\x03 \x01(\x0c\"\xee\x01\n\x19\x43ompleteEnrichmentRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x05\x12\x12\n\ntranscript\x18\x03 \x01(\t\x12\x10\n\x08language\x18\x04 \x01(\t\x12\x33\n\x08\x65ntities\x18\x05 \x03(\x0b\x32!.insighttracker.insight.v1.Entity\x12\x10\n\x08keywords\x18\x06 \x03(\t\x12\r\n\x05theme\x18\x07 \x01(\t\x12\x18\n\x10theme_confidence\x18\x08 \x01(\x02\x12\x1e\n\x16\x61udio_duration_seconds\x18\t \x01(\x02\"Q\n\x1a\x43ompleteEnrichmentResponse\x12\x33\n\x07insight\x18\x01 \x01(\x0b\x32\".insighttracker.insight.v1.Insight\"A\n\x12\x46\x61ilInsightRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x05\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\x15\n\x13\x46\x61ilInsightResponse\"B\n\x13\x44\x65\x66\x65rInsightRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x05\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\x16\n\x14\x44\x65\x66\x65rInsightResponse\"E\n\x18ListStaleInsightsRequest\x12\x1a\n\x12older_than_seconds\x18\x01 \x01(\x05\x12\r\n\x05limit\x18\x02 \x01(\x05\"V\n\x19ListStaleInsightsResponse\x12\x39\n\x08insights\x18\x01 \x03(\x0b\x32\'.insighttracker.insight.v1.StaleInsight\"+\n\x0cStaleInsight\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x05\"8\n\x17\x42\x61tchGetInsightsRequest\x12\x10\n\x08owner_id\x18\x01 \x01(\t\x12\x0b\n\x03ids\x18\x02 \x03(\t\"P\n\x18\x42\x61tchGetInsightsResponse\x12\x34\n\x08insights\x18\x01 \x03(\x0b\x32\".insighttracker.insight.v1.Insight\";\n\x18ListThemeExamplesRequest\x12\x10\n\x08owner_id\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\"?\n\x0cThemeExample\x12\x12\n\ninsight_id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\r\n\x05theme\x18\x03 \x01(\t\"V\n\x19ListThemeExamplesResponse\x12\x39\n\x08\x65xamples\x18\x01 \x03(\x0b\x32\'.insighttracker.insight.v1.ThemeExample\"7\n\x16GetInsightStatsRequest\x12\x10\n\x08owner_id\x18\x01 \x01(\t\x12\x0b\n\x03top\x18\x02 \x01(\x05\"&\n\x08KeyCount\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x05\"\xbd\x03\n\x17GetInsightStatsResponse\x12\r\n\x05total\x18\x01 \x01(\x05\x12\x36\n\tby_status\x18\x02 \x03(\x0b\x32#.insighttracker.insight.v1.KeyCount\x12\x35\n\x08\x62y_theme\x18\x03 \x03(\x0b\x32#.insighttracker.insight.v1.KeyCount\x12\x36\n\tby_source\x18\x04 \x03(\x0b\x32#.insighttracker.insight.v1.KeyCount\x12\x33\n\x06\x62y_tag\x18\x05 \x03(\x0b\x32#.insighttracker.insight.v1.KeyCount\x12\x34\n\x07per_day\x18\x06 \x03(\x0b\x32#.insighttracker.insight.v1.KeyCount\x12\x39\n\x0ctop_entities\x18\x07 \x03(\x0b\x32#.insighttracker.insight.v1.KeyCount\x12\x16\n\x0elatency_p50_ms\x18\x08 \x01(\x02\x12\x16\n\x0elatency_p95_ms\x18\t \x01(\x02\x12\x16\n\x0elatency_p99_ms\x18\n \x01(\x02\x32\xe3\x07\n\x16InsightInternalService\x12o\n\x0c\x43laimInsight\x12..insighttracker.insight.v1.ClaimInsightRequest\x1a/.insighttracker.insight.v1.ClaimInsightResponse\x12\x81\x01\n\x12\x43ompleteEnrichment\x12\x34.insighttracker.insight.v1.CompleteEnrichmentRequest\x1a\x35.insighttracker.insight.v1.CompleteEnrichmentResponse\x12l\n\x0b\x46\x61ilInsight\x12-.insighttracker.insight.v1.FailInsightRequest\x1a..insighttracker.insight.v1.FailInsightResponse\x12o\n\x0c\x44\x65\x66\x65rInsight\x12..insighttracker.insight.v1.DeferInsightRequest\x1a/.insighttracker.insight.v1.DeferInsightResponse\x12~\n\x11ListStaleInsights\x12\x33.insighttracker.insight.v1.ListStaleInsightsRequest\x1a\x34.insighttracker.insight.v1.ListStaleInsightsResponse\x12{\n\x10\x42\x61tchGetInsights\x12\x32.insighttracker.insight.v1.BatchGetInsightsRequest\x1a\x33.insighttracker.insight.v1.BatchGetInsightsResponse\x12~\n\x11ListThemeExamples\x12\x33.insighttracker.insight.v1.ListThemeExamplesRequest\x1a\x34.insighttracker.insight.v1.ListThemeExamplesResponse\x12x\n\x0fGetInsightStats\x12\x31.insighttracker.insight.v1.GetInsightStatsRequest\x1a\x32.insighttracker.insight.v1.GetInsightStatsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -44,28 +44,32 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_FAILINSIGHTREQUEST']._serialized_end=671
   _globals['_FAILINSIGHTRESPONSE']._serialized_start=673
   _globals['_FAILINSIGHTRESPONSE']._serialized_end=694
-  _globals['_LISTSTALEINSIGHTSREQUEST']._serialized_start=696
-  _globals['_LISTSTALEINSIGHTSREQUEST']._serialized_end=765
-  _globals['_LISTSTALEINSIGHTSRESPONSE']._serialized_start=767
-  _globals['_LISTSTALEINSIGHTSRESPONSE']._serialized_end=853
-  _globals['_STALEINSIGHT']._serialized_start=855
-  _globals['_STALEINSIGHT']._serialized_end=898
-  _globals['_BATCHGETINSIGHTSREQUEST']._serialized_start=900
-  _globals['_BATCHGETINSIGHTSREQUEST']._serialized_end=956
-  _globals['_BATCHGETINSIGHTSRESPONSE']._serialized_start=958
-  _globals['_BATCHGETINSIGHTSRESPONSE']._serialized_end=1038
-  _globals['_LISTTHEMEEXAMPLESREQUEST']._serialized_start=1040
-  _globals['_LISTTHEMEEXAMPLESREQUEST']._serialized_end=1099
-  _globals['_THEMEEXAMPLE']._serialized_start=1101
-  _globals['_THEMEEXAMPLE']._serialized_end=1164
-  _globals['_LISTTHEMEEXAMPLESRESPONSE']._serialized_start=1166
-  _globals['_LISTTHEMEEXAMPLESRESPONSE']._serialized_end=1252
-  _globals['_GETINSIGHTSTATSREQUEST']._serialized_start=1254
-  _globals['_GETINSIGHTSTATSREQUEST']._serialized_end=1309
-  _globals['_KEYCOUNT']._serialized_start=1311
-  _globals['_KEYCOUNT']._serialized_end=1349
-  _globals['_GETINSIGHTSTATSRESPONSE']._serialized_start=1352
-  _globals['_GETINSIGHTSTATSRESPONSE']._serialized_end=1797
-  _globals['_INSIGHTINTERNALSERVICE']._serialized_start=1800
-  _globals['_INSIGHTINTERNALSERVICE']._serialized_end=2682
+  _globals['_DEFERINSIGHTREQUEST']._serialized_start=696
+  _globals['_DEFERINSIGHTREQUEST']._serialized_end=762
+  _globals['_DEFERINSIGHTRESPONSE']._serialized_start=764
+  _globals['_DEFERINSIGHTRESPONSE']._serialized_end=786
+  _globals['_LISTSTALEINSIGHTSREQUEST']._serialized_start=788
+  _globals['_LISTSTALEINSIGHTSREQUEST']._serialized_end=857
+  _globals['_LISTSTALEINSIGHTSRESPONSE']._serialized_start=859
+  _globals['_LISTSTALEINSIGHTSRESPONSE']._serialized_end=945
+  _globals['_STALEINSIGHT']._serialized_start=947
+  _globals['_STALEINSIGHT']._serialized_end=990
+  _globals['_BATCHGETINSIGHTSREQUEST']._serialized_start=992
+  _globals['_BATCHGETINSIGHTSREQUEST']._serialized_end=1048
+  _globals['_BATCHGETINSIGHTSRESPONSE']._serialized_start=1050
+  _globals['_BATCHGETINSIGHTSRESPONSE']._serialized_end=1130
+  _globals['_LISTTHEMEEXAMPLESREQUEST']._serialized_start=1132
+  _globals['_LISTTHEMEEXAMPLESREQUEST']._serialized_end=1191
+  _globals['_THEMEEXAMPLE']._serialized_start=1193
+  _globals['_THEMEEXAMPLE']._serialized_end=1256
+  _globals['_LISTTHEMEEXAMPLESRESPONSE']._serialized_start=1258
+  _globals['_LISTTHEMEEXAMPLESRESPONSE']._serialized_end=1344
+  _globals['_GETINSIGHTSTATSREQUEST']._serialized_start=1346
+  _globals['_GETINSIGHTSTATSREQUEST']._serialized_end=1401
+  _globals['_KEYCOUNT']._serialized_start=1403
+  _globals['_KEYCOUNT']._serialized_end=1441
+  _globals['_GETINSIGHTSTATSRESPONSE']._serialized_start=1444
+  _globals['_GETINSIGHTSTATSRESPONSE']._serialized_end=1889
+  _globals['_INSIGHTINTERNALSERVICE']._serialized_start=1892
+  _globals['_INSIGHTINTERNALSERVICE']._serialized_end=2887
 # @@protoc_insertion_point(module_scope)

@@ -195,6 +195,49 @@ class FailInsightResponse(_message.Message):
 Global___FailInsightResponse: _TypeAlias = FailInsightResponse  # noqa: Y015
 
 @_typing.final
+class DeferInsightRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """The insight's id."""
+    version: _builtins.int
+    """The version that was claimed."""
+    reason: _builtins.str
+    """What the pipeline waits for, for people to read."""
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        version: _builtins.int = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "reason", b"reason", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeferInsightRequest: _TypeAlias = DeferInsightRequest  # noqa: Y015
+
+@_typing.final
+class DeferInsightResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeferInsightResponse: _TypeAlias = DeferInsightResponse  # noqa: Y015
+
+@_typing.final
 class ListStaleInsightsRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

@@ -51,6 +51,11 @@ class InsightInternalServiceStub:
                 request_serializer=insighttracker_dot_insight_dot_v1_dot_insight__internal__pb2.FailInsightRequest.SerializeToString,
                 response_deserializer=insighttracker_dot_insight_dot_v1_dot_insight__internal__pb2.FailInsightResponse.FromString,
                 _registered_method=True)
+        self.DeferInsight = channel.unary_unary(
+                '/insighttracker.insight.v1.InsightInternalService/DeferInsight',
+                request_serializer=insighttracker_dot_insight_dot_v1_dot_insight__internal__pb2.DeferInsightRequest.SerializeToString,
+                response_deserializer=insighttracker_dot_insight_dot_v1_dot_insight__internal__pb2.DeferInsightResponse.FromString,
+                _registered_method=True)
         self.ListStaleInsights = channel.unary_unary(
                 '/insighttracker.insight.v1.InsightInternalService/ListStaleInsights',
                 request_serializer=insighttracker_dot_insight_dot_v1_dot_insight__internal__pb2.ListStaleInsightsRequest.SerializeToString,
@@ -101,6 +106,14 @@ class InsightInternalServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DeferInsight(self, request, context):
+        """DeferInsight puts a claimed insight back to PENDING with a reason (a service it needs is
+        down), unless it changed since it was claimed; the worker's sweeper queues it again later.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListStaleInsights(self, request, context):
         """ListStaleInsights lists insights left PENDING or PROCESSING longer than the given age.
         """
@@ -146,6 +159,11 @@ def add_InsightInternalServiceServicer_to_server(servicer, server):
                     servicer.FailInsight,
                     request_deserializer=insighttracker_dot_insight_dot_v1_dot_insight__internal__pb2.FailInsightRequest.FromString,
                     response_serializer=insighttracker_dot_insight_dot_v1_dot_insight__internal__pb2.FailInsightResponse.SerializeToString,
+            ),
+            'DeferInsight': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeferInsight,
+                    request_deserializer=insighttracker_dot_insight_dot_v1_dot_insight__internal__pb2.DeferInsightRequest.FromString,
+                    response_serializer=insighttracker_dot_insight_dot_v1_dot_insight__internal__pb2.DeferInsightResponse.SerializeToString,
             ),
             'ListStaleInsights': grpc.unary_unary_rpc_method_handler(
                     servicer.ListStaleInsights,
@@ -251,6 +269,33 @@ class InsightInternalService:
             '/insighttracker.insight.v1.InsightInternalService/FailInsight',
             insighttracker_dot_insight_dot_v1_dot_insight__internal__pb2.FailInsightRequest.SerializeToString,
             insighttracker_dot_insight_dot_v1_dot_insight__internal__pb2.FailInsightResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeferInsight(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/insighttracker.insight.v1.InsightInternalService/DeferInsight',
+            insighttracker_dot_insight_dot_v1_dot_insight__internal__pb2.DeferInsightRequest.SerializeToString,
+            insighttracker_dot_insight_dot_v1_dot_insight__internal__pb2.DeferInsightResponse.FromString,
             options,
             channel_credentials,
             insecure,

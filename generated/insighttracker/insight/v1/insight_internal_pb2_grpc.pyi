@@ -45,6 +45,10 @@ class InsightInternalServiceStub:
     """
     FailInsight: _grpc.UnaryUnaryMultiCallable[_insight_internal_pb2.FailInsightRequest, _insight_internal_pb2.FailInsightResponse]
     """FailInsight marks the insight FAILED with a reason, unless it changed since it was claimed."""
+    DeferInsight: _grpc.UnaryUnaryMultiCallable[_insight_internal_pb2.DeferInsightRequest, _insight_internal_pb2.DeferInsightResponse]
+    """DeferInsight puts a claimed insight back to PENDING with a reason (a service it needs is
+    down), unless it changed since it was claimed; the worker's sweeper queues it again later.
+    """
     ListStaleInsights: _grpc.UnaryUnaryMultiCallable[_insight_internal_pb2.ListStaleInsightsRequest, _insight_internal_pb2.ListStaleInsightsResponse]
     """ListStaleInsights lists insights left PENDING or PROCESSING longer than the given age."""
     BatchGetInsights: _grpc.UnaryUnaryMultiCallable[_insight_internal_pb2.BatchGetInsightsRequest, _insight_internal_pb2.BatchGetInsightsResponse]
@@ -71,6 +75,10 @@ class InsightInternalServiceAsyncStub(InsightInternalServiceStub):
     """
     FailInsight: _aio.UnaryUnaryMultiCallable[_insight_internal_pb2.FailInsightRequest, _insight_internal_pb2.FailInsightResponse]  # type: ignore[assignment]
     """FailInsight marks the insight FAILED with a reason, unless it changed since it was claimed."""
+    DeferInsight: _aio.UnaryUnaryMultiCallable[_insight_internal_pb2.DeferInsightRequest, _insight_internal_pb2.DeferInsightResponse]  # type: ignore[assignment]
+    """DeferInsight puts a claimed insight back to PENDING with a reason (a service it needs is
+    down), unless it changed since it was claimed; the worker's sweeper queues it again later.
+    """
     ListStaleInsights: _aio.UnaryUnaryMultiCallable[_insight_internal_pb2.ListStaleInsightsRequest, _insight_internal_pb2.ListStaleInsightsResponse]  # type: ignore[assignment]
     """ListStaleInsights lists insights left PENDING or PROCESSING longer than the given age."""
     BatchGetInsights: _aio.UnaryUnaryMultiCallable[_insight_internal_pb2.BatchGetInsightsRequest, _insight_internal_pb2.BatchGetInsightsResponse]  # type: ignore[assignment]
@@ -112,6 +120,16 @@ class InsightInternalServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_insight_internal_pb2.FailInsightResponse, _abc.Awaitable[_insight_internal_pb2.FailInsightResponse]]:
         """FailInsight marks the insight FAILED with a reason, unless it changed since it was claimed."""
+
+    @_abc_1.abstractmethod
+    def DeferInsight(
+        self,
+        request: _insight_internal_pb2.DeferInsightRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_insight_internal_pb2.DeferInsightResponse, _abc.Awaitable[_insight_internal_pb2.DeferInsightResponse]]:
+        """DeferInsight puts a claimed insight back to PENDING with a reason (a service it needs is
+        down), unless it changed since it was claimed; the worker's sweeper queues it again later.
+        """
 
     @_abc_1.abstractmethod
     def ListStaleInsights(

@@ -102,7 +102,9 @@ class Insight(_message.Message):
     status: Global___Insight.Status.ValueType
     """Pipeline status."""
     status_reason: _builtins.str
-    """Why the status is what it is (set when FAILED)."""
+    """Why the status is what it is: why it FAILED, or what a PENDING insight waits for (a
+    service the pipeline needs is down; it is retried by itself).
+    """
     language: _builtins.str
     """Detected language (ISO 639-1), filled by the pipeline."""
     theme: _builtins.str

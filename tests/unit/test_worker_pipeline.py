@@ -1,0 +1,117 @@
+"""The pipeline's outcome per kind of error, and the sweeper's re-queue backoff."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.worker.domain.pipeline import InsightPipeline, Outcome
+from services.worker.domain.ports import (
+    ClaimedInsight,
+    PermanentError,
+    RemoteError,
+    TextAnalysis,
+    Transcript,
+    TransientError,
+)
+from services.worker.domain.requeue import RequeueBackoff
+
+CLAIMED = ClaimedInsight("i1", 1, "ann", "Tokyo has great ramen", None, "")
+
+
+class Steps:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+
+    def claim(self, insight_id: str, version: int) -> ClaimedInsight | None:
+        return CLAIMED
+
+    def complete(
+        self, claimed: ClaimedInsight, analysis: TextAnalysis, transcript: Transcript | None
+    ) -> bool:
+        self.calls.append(("complete", ""))
+        return True
+
+    def fail(self, insight_id: str, version: int, reason: str) -> None:
+        self.calls.append(("fail", reason))
+
+    def defer(self, insight_id: str, version: int, reason: str) -> None:
+        self.calls.append(("defer", reason))
+
+    def stale(self, older_than_seconds: int, limit: int) -> list[tuple[str, int]]:
+        return []
+
+
+class Nlp:
+    def __init__(self, error: Exception | None) -> None:
+        self.error = error
+
+    def analyze(self, owner_id: str, insight_id: str, text: str) -> TextAnalysis:
+        if self.error is not None:
+            raise self.error
+        return TextAnalysis("en", [], ["ramen"], "food", 0.9)
+
+    def transcribe(self, content_type: str, audio: bytes) -> Transcript:
+        raise AssertionError("a text insight is never transcribed")
+
+
+@pytest.mark.parametrize(
+    "error", [TransientError("UNAVAILABLE: nlp down"), RemoteError("INTERNAL: bug")]
+)
+def test_errors_before_the_last_attempt_go_back_to_the_queue(error: Exception) -> None:
+    steps = Steps()
+    with pytest.raises(type(error)):
+        InsightPipeline(steps, Nlp(error)).run("i1", 1, last_attempt=False)
+    assert steps.calls == []
+
+
+def test_a_dependency_still_down_at_the_last_attempt_defers_the_insight() -> None:
+    steps = Steps()
+    outcome = InsightPipeline(steps, Nlp(TransientError("UNAVAILABLE: nlp down"))).run(
+        "i1", 1, last_attempt=True
+    )
+    assert outcome is Outcome.DEFERRED
+    assert steps.calls == [("defer", "waiting for a service to come back: UNAVAILABLE: nlp down")]
+
+
+def test_other_errors_at_the_last_attempt_fail_the_insight() -> None:
+    steps = Steps()
+    outcome = InsightPipeline(steps, Nlp(RemoteError("INTERNAL: bug"))).run(
+        "i1", 1, last_attempt=True
+    )
+    assert outcome is Outcome.FAILED
+    assert steps.calls == [("fail", "gave up after retries: INTERNAL: bug")]
+
+
+def test_a_permanent_error_fails_at_once() -> None:
+    steps = Steps()
+    outcome = InsightPipeline(steps, Nlp(PermanentError("text is empty"))).run(
+        "i1", 1, last_attempt=False
+    )
+    assert outcome is Outcome.FAILED
+    assert steps.calls == [("fail", "text is empty")]
+
+
+def test_backoff_requeues_at_once_then_doubles_up_to_the_cap() -> None:
+    now = [0.0]
+    backoff = RequeueBackoff(10, 25, clock=lambda: now[0])
+    key = ("i1", 1)
+    waits = []
+    for _ in range(4):
+        assert backoff.due([key]) == [key]
+        backoff.requeued(key)
+        started = now[0]
+        while not backoff.due([key]):
+            now[0] += 1
+        waits.append(now[0] - started)
+    assert waits == [10, 20, 25, 25]
+
+
+def test_backoff_forgets_insights_that_are_no_longer_stale() -> None:
+    now = [0.0]
+    backoff = RequeueBackoff(10, 100, clock=lambda: now[0])
+    first, second = ("i1", 1), ("i2", 1)
+    for key in (first, second):
+        backoff.requeued(key)
+    assert backoff.due([first, second]) == []
+    assert backoff.due([second]) == []  # first is done: forgotten
+    assert backoff.due([first, second]) == [first]  # stale again: a new outage, no delay
