@@ -26,9 +26,13 @@ def summary(name: str, values_ms: list[float]) -> str:
     )
 
 
-def start_stack(extra_workers: int = 0) -> Stack:
+def start_stack(
+    extra_workers: int = 0, insight_replicas: int = 1, extra_env: dict[str, str] | None = None
+) -> Stack:
     base = pathlib.Path(tempfile.mkdtemp(prefix="insight-bench-"))
     config = StackConfig.on_free_ports(base / "data", base / "run")
+    config.insight_replicas = insight_replicas
+    config.extra_env.update(extra_env or {})
     # The benchmark measures the service, not the gateway's protective rate limit.
     config.rate_limit_tokens = 100_000
     config.rate_limit_fill_per_second = 100_000

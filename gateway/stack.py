@@ -33,6 +33,9 @@ from gateway.processes import (
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BIN = pathlib.Path(sys.executable).parent
 START_TIMEOUT_SECONDS = 120.0
+# `make run`'s insight processes: on this 2-core machine two beat one for REST reads through
+# Envoy (bench/load, README "Load"); more only add memory and context switches.
+DEFAULT_INSIGHT_REPLICAS = 2
 
 
 def _port(name: str, default: int) -> int:
@@ -54,6 +57,9 @@ class StackConfig:
     jwt_secret: str = ""
     rate_limit_tokens: int = 200
     rate_limit_fill_per_second: int = 100
+    # Insight service processes. The first listens on insight_port (internal clients and grpcurl
+    # use it); the others on free ports. Envoy lists each as an endpoint of its insight cluster.
+    insight_replicas: int = 1
     extra_env: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -69,6 +75,7 @@ class StackConfig:
             redis_url=os.environ.get("INSIGHT_REDIS_URL", ""),
             redis_port=_port("INSIGHT_EMBEDDED_REDIS_PORT", 6399),
             jwt_secret=os.environ.get("INSIGHT_JWT_SECRET", ""),
+            insight_replicas=_port("INSIGHT_INSIGHT_REPLICAS", DEFAULT_INSIGHT_REPLICAS),
         )
 
     @classmethod
@@ -107,8 +114,12 @@ def _persistent_secret(data_dir: pathlib.Path) -> str:
 
 class Stack:
     def __init__(self, config: StackConfig) -> None:
+        if config.insight_replicas < 1:
+            raise ValueError(f"insight_replicas must be at least 1: {config.insight_replicas}")
         self.config = config
         self.processes: dict[str, ManagedProcess] = {}
+        # Ports of the insight processes; the first is config.insight_port.
+        self.insight_ports = [config.insight_port]
         if not config.jwt_secret:
             config.jwt_secret = _persistent_secret(config.data_dir)
 
@@ -132,9 +143,9 @@ class Stack:
         env.update(c.extra_env)
         return env
 
-    def _add(self, name: str, argv: list[str]) -> ManagedProcess:
+    def _add(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> ManagedProcess:
         process = ManagedProcess(
-            name, argv, self.config.run_dir / "logs", env=self.service_env(), cwd=ROOT
+            name, argv, self.config.run_dir / "logs", env=env or self.service_env(), cwd=ROOT
         )
         self.processes[name] = process
         return process
@@ -161,6 +172,9 @@ class Stack:
                     START_TIMEOUT_SECONDS,
                     "serving",
                 )
+            # After the first one has applied the SQLite migrations.
+            for replica in range(2, c.insight_replicas + 1):
+                self.start_insight_replica(replica, detached)
             self.start_worker(detached)
             self.start_worker(detached, name="trainer", module="services.assistant.trainer")
             self.start_envoy(detached)
@@ -194,6 +208,19 @@ class Stack:
         redis.start(detached)
         redis.wait_until(lambda: redis_ready(c.redis_port), 30, "answering PING")
 
+    def start_insight_replica(self, replica: int, detached: bool = False) -> ManagedProcess:
+        """One more insight service process, on a free port, behind the same Envoy cluster."""
+        port = free_port()
+        env = self.service_env() | {"INSIGHT_INSIGHT_PORT": str(port)}
+        argv = [sys.executable, "-m", "services.insight.server"]
+        process = self._add(f"insight-{replica}", argv, env)
+        process.start(detached)
+        process.wait_until(
+            functools.partial(grpc_serving, f"127.0.0.1:{port}"), START_TIMEOUT_SECONDS, "serving"
+        )
+        self.insight_ports.append(port)
+        return process
+
     def start_worker(
         self, detached: bool = False, name: str = "worker", module: str = "services.worker.main"
     ) -> ManagedProcess:
@@ -217,6 +244,7 @@ class Stack:
                     "graph": ("127.0.0.1", c.graph_port),
                     "assistant": ("127.0.0.1", c.assistant_port),
                 },
+                extra_endpoints={"insight": [("127.0.0.1", p) for p in self.insight_ports[1:]]},
                 rate_limit_tokens=c.rate_limit_tokens,
                 rate_limit_fill_per_second=c.rate_limit_fill_per_second,
             )
