@@ -27,7 +27,7 @@ CONTEXTS = [
     "planning the research roadmap for next quarter",
     "how to keep focus during the afternoon",
 ]
-DEFAULT_MIX = {"get": 75.0, "list": 15.0, "create": 5.0, "suggest": 5.0}
+DEFAULT_MIX = {"get": 80.0, "list": 15.0, "create": 2.5, "suggest": 2.5}
 
 
 @dataclass

@@ -16,6 +16,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from services.common.errors import Unavailable
+from services.common.redis_exists import RedisExists
 
 _PREFIX = "auth"
 
@@ -63,10 +64,18 @@ def split_refresh_token(token: str) -> tuple[str, str] | None:
 
 
 class TokenState:
-    def __init__(self, client: aioredis.Redis, refresh_ttl_seconds: int) -> None:
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        refresh_ttl_seconds: int,
+        exists: RedisExists | None = None,
+    ) -> None:
         self._redis = client
         self._refresh_ttl = refresh_ttl_seconds
         self._rotate = client.register_script(_ROTATE)
+        # The revocation check runs on every authenticated call: a pipelined connection makes
+        # it cheap (services/common/redis_exists.py). Same Redis, same answer, same errors.
+        self._exists = exists
 
     @staticmethod
     def _family_key(family_id: str) -> str:
@@ -81,13 +90,19 @@ class TokenState:
         return f"{_PREFIX}:revoked-token:{token_id}"
 
     async def is_revoked(self, token_id: str, family_id: str) -> bool:
+        keys = (self._revoked_token_key(token_id), self._revoked_family_key(family_id))
         try:
-            hits = await self._redis.exists(
-                self._revoked_token_key(token_id), self._revoked_family_key(family_id)
-            )
-        except RedisError as exc:
+            if self._exists is not None:
+                hits = await self._exists.count(*keys)
+            else:
+                hits = await self._redis.exists(*keys)
+        except (RedisError, OSError) as exc:  # ConnectionError is an OSError
             raise Unavailable("token revocation list is unavailable") from exc
         return int(hits) > 0
+
+    async def close(self) -> None:
+        if self._exists is not None:
+            await self._exists.close()
 
     async def start_family(self, family_id: str, user_id: str, refresh_token: str) -> None:
         try:

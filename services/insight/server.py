@@ -19,7 +19,7 @@ from services.common.clients import ServiceCredential, async_channel
 from services.common.config import Settings
 from services.common.interceptors import AccessPolicy, Authenticator
 from services.common.logs import configure_logging
-from services.common.redis_client import async_redis
+from services.common.redis_client import async_redis, pipelined_exists
 from services.common.server import Registration, serve
 from services.common.token_state import TokenState
 from services.common.tokens import TokenCodec
@@ -68,7 +68,9 @@ async def main() -> None:
     await store.open()
     redis = async_redis(settings.redis_url)
     codec = TokenCodec.from_settings(settings)
-    token_state = TokenState(redis, settings.refresh_token_ttl_seconds)
+    token_state = TokenState(
+        redis, settings.refresh_token_ttl_seconds, pipelined_exists(settings.redis_url)
+    )
     accounts = AccountManager(
         store, Argon2PasswordHasher(), codec, token_state, LoginThrottle(redis)
     )
@@ -86,6 +88,7 @@ async def main() -> None:
         outbox_task.cancel()
         await graph_channel.close()
         await store.close()
+        await token_state.close()
         await redis.aclose()
 
     await serve(
