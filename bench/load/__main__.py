@@ -1,7 +1,7 @@
 """bench/load: REST load through Envoy on the embedded default, against a bare baseline.
 
-    python -m bench.load [--replicas 2] [--seconds 20] [--connections 32]
-                         [--rate 200] [--soak-seconds 600] [--mix get=80,list=15,create=2.5,suggest=2.5]
+    python -m bench.load [--replicas 2] [--seconds 20] [--connections 32] [--rate 200]
+                         [--soak-seconds 600] [--mix get=80,list=15,create=2.5,suggest=2.5]
 
 1. reads: GET /insights/{id} closed loop, --connections keep-alive connections for --seconds.
 2. bare: the same reads against a minimal grpc.aio service (bench/load/bare_service.py, as many
