@@ -36,10 +36,10 @@ type Target struct {
 }
 
 type sample struct {
-	kind    int
-	latency time.Duration
-	status  string // "" when 2xx, else the HTTP status or "transport"
-	done    time.Time
+	kind     int
+	latency  time.Duration
+	status   string // "" when 2xx, else the HTTP status or "transport"
+	intended time.Time
 }
 
 type recorder struct {
@@ -251,7 +251,7 @@ func main() {
 		status, body := send(client, *base, t, j.path)
 		done := time.Now()
 		if !j.intended.Before(measureFrom) && j.intended.Before(end) {
-			rec.add(sample{kind: j.target, latency: done.Sub(j.intended), status: status, done: done}, body)
+			rec.add(sample{kind: j.target, latency: done.Sub(j.intended), status: status, intended: j.intended}, body)
 		}
 	}
 
@@ -333,8 +333,7 @@ func main() {
 			to := from.Add(*window)
 			var in []sample
 			for _, s := range rec.samples {
-				intended := s.done.Add(-s.latency)
-				if !intended.Before(from) && intended.Before(to) {
+				if !s.intended.Before(from) && s.intended.Before(to) {
 					in = append(in, s)
 				}
 			}
