@@ -4,6 +4,8 @@
         --descriptor generated/descriptor.binpb \
         --upstream insight=127.0.0.1:50051 --upstream graph=127.0.0.1:50052 \
         --upstream assistant=127.0.0.1:50053 --out build/envoy.yaml
+
+Repeat `--upstream` for the same name to list several processes (replicas) of one service.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import pathlib
 import string
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 TEMPLATE_PATH = pathlib.Path(__file__).resolve().parent.parent / "envoy.yaml"
 UPSTREAM_NAMES = ("insight", "graph", "assistant")
@@ -28,6 +30,8 @@ class GatewaySettings:
     admin_port: int
     descriptor_path: pathlib.Path
     upstreams: Mapping[str, tuple[str, int]]
+    # More processes of an upstream (replicas) beside the one in `upstreams`, by upstream name.
+    extra_endpoints: Mapping[str, Sequence[tuple[str, int]]] = field(default_factory=dict)
     rate_limit_tokens: int = 200
     rate_limit_fill_per_second: int = 100
     # Per client IP (see envoy.yaml): a burst of `tokens`, refilled at `fill_per_second`.
@@ -67,6 +71,17 @@ def _duration(seconds: float) -> str:
     return json.dumps(f"{seconds:.3f}s")
 
 
+def _endpoints(name: str, addresses: Sequence[tuple[str, int]]) -> str:
+    """A YAML flow list of lb_endpoints, one per process."""
+    items = []
+    for host, port in addresses:
+        if not host or any(c.isspace() for c in host):
+            raise ValueError(f"upstream {name}: bad host {host!r}")
+        address = f"address: {json.dumps(host)}, port_value: {_port(port, f'upstream {name}')}"
+        items.append(f"{{ endpoint: {{ address: {{ socket_address: {{ {address} }} }} }} }}")
+    return "[" + ", ".join(items) + "]"
+
+
 def render_envoy_config(settings: GatewaySettings) -> str:
     """Return the concrete Envoy v3 bootstrap (YAML) for `settings`."""
     if set(settings.upstreams) != set(UPSTREAM_NAMES):
@@ -98,12 +113,12 @@ def render_envoy_config(settings: GatewaySettings) -> str:
             _positive(settings.max_direct_response_bytes, "max_direct_response_bytes")
         ),
     }
+    unknown = set(settings.extra_endpoints) - set(UPSTREAM_NAMES)
+    if unknown:
+        raise ValueError(f"extra_endpoints: unknown upstreams {sorted(unknown)}")
     for name in UPSTREAM_NAMES:
-        host, port = settings.upstreams[name]
-        if not host or any(c.isspace() for c in host):
-            raise ValueError(f"upstream {name}: bad host {host!r}")
-        values[f"{name}_host"] = json.dumps(host)
-        values[f"{name}_port"] = str(_port(port, f"upstream {name}"))
+        addresses = [settings.upstreams[name], *settings.extra_endpoints.get(name, ())]
+        values[f"{name}_endpoints"] = _endpoints(name, addresses)
     template = string.Template(TEMPLATE_PATH.read_text(encoding="utf-8"))
     return template.substitute(values)
 
@@ -138,11 +153,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=pathlib.Path, required=True)
     args = parser.parse_args(argv)
+    upstreams: dict[str, tuple[str, int]] = {}
+    extra: dict[str, list[tuple[str, int]]] = {}
+    for name, address in args.upstream:
+        if name in upstreams:
+            extra.setdefault(name, []).append(address)
+        else:
+            upstreams[name] = address
     settings = GatewaySettings(
         http_port=args.http_port,
         admin_port=args.admin_port,
         descriptor_path=args.descriptor,
-        upstreams=dict(args.upstream),
+        upstreams=upstreams,
+        extra_endpoints=extra,
         rate_limit_tokens=args.rate_limit_tokens,
         rate_limit_fill_per_second=args.rate_limit_fill,
         ip_rate_limit_tokens=args.ip_rate_limit_tokens,

@@ -35,6 +35,9 @@ BIN = pathlib.Path(sys.executable).parent
 START_TIMEOUT_SECONDS = 120.0
 # The processes that serve Prometheus metrics (gRPC services and RQ workers), by process name.
 METRICS_PROCESSES = ("insight", "graph", "nlp", "assistant", "worker", "trainer")
+# `make run`'s insight processes: on this 2-core machine two beat one for REST reads through
+# Envoy (bench/load, README "Load"); more only add memory and context switches.
+DEFAULT_INSIGHT_REPLICAS = 2
 
 
 def _int(name: str, default: int) -> int:
@@ -59,6 +62,9 @@ class StackConfig:
     ip_rate_limit_tokens: int = GatewaySettings.ip_rate_limit_tokens
     ip_rate_limit_fill_per_second: int = GatewaySettings.ip_rate_limit_fill_per_second
     xff_trusted_hops: int = 0
+    # Insight service processes. The first listens on insight_port (internal clients and grpcurl
+    # use it); the others on free ports. Envoy lists each as an endpoint of its insight cluster.
+    insight_replicas: int = 1
     extra_env: dict[str, str] = field(default_factory=dict)
     # Process name -> its INSIGHT_METRICS_PORT; a process not named here exports no metrics.
     metrics_ports: dict[str, int] = field(default_factory=dict)
@@ -84,6 +90,7 @@ class StackConfig:
                 "INSIGHT_IP_RATE_LIMIT_PER_SECOND", GatewaySettings.ip_rate_limit_fill_per_second
             ),
             xff_trusted_hops=_int("INSIGHT_XFF_TRUSTED_HOPS", 0),
+            insight_replicas=_int("INSIGHT_INSIGHT_REPLICAS", DEFAULT_INSIGHT_REPLICAS),
         )
 
     @classmethod
@@ -131,8 +138,12 @@ def _persistent_secret(data_dir: pathlib.Path) -> str:
 
 class Stack:
     def __init__(self, config: StackConfig) -> None:
+        if config.insight_replicas < 1:
+            raise ValueError(f"insight_replicas must be at least 1: {config.insight_replicas}")
         self.config = config
         self.processes: dict[str, ManagedProcess] = {}
+        # Ports of the insight processes; the first is config.insight_port.
+        self.insight_ports = [config.insight_port]
         if not config.jwt_secret:
             config.jwt_secret = _persistent_secret(config.data_dir)
 
@@ -156,8 +167,8 @@ class Stack:
         env.update(c.extra_env)
         return env
 
-    def _add(self, name: str, argv: list[str]) -> ManagedProcess:
-        env = self.service_env()
+    def _add(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> ManagedProcess:
+        env = dict(env or self.service_env())
         # One port per process (a shared INSIGHT_METRICS_PORT would collide); 0 exports none.
         env["INSIGHT_METRICS_PORT"] = str(self.config.metrics_ports.get(name, 0))
         process = ManagedProcess(name, argv, self.config.run_dir / "logs", env=env, cwd=ROOT)
@@ -186,6 +197,9 @@ class Stack:
                     START_TIMEOUT_SECONDS,
                     "serving",
                 )
+            # After the first one has applied the SQLite migrations.
+            for replica in range(2, c.insight_replicas + 1):
+                self.start_insight_replica(replica, detached)
             self.start_worker(detached)
             self.start_worker(detached, name="trainer", module="services.assistant.trainer")
             self.start_envoy(detached)
@@ -219,6 +233,19 @@ class Stack:
         redis.start(detached)
         redis.wait_until(lambda: redis_ready(c.redis_port), 30, "answering PING")
 
+    def start_insight_replica(self, replica: int, detached: bool = False) -> ManagedProcess:
+        """One more insight service process, on a free port, behind the same Envoy cluster."""
+        port = free_port()
+        env = self.service_env() | {"INSIGHT_INSIGHT_PORT": str(port)}
+        argv = [sys.executable, "-m", "services.insight.server"]
+        process = self._add(f"insight-{replica}", argv, env)
+        process.start(detached)
+        process.wait_until(
+            functools.partial(grpc_serving, f"127.0.0.1:{port}"), START_TIMEOUT_SECONDS, "serving"
+        )
+        self.insight_ports.append(port)
+        return process
+
     def start_worker(
         self, detached: bool = False, name: str = "worker", module: str = "services.worker.main"
     ) -> ManagedProcess:
@@ -242,6 +269,7 @@ class Stack:
                     "graph": ("127.0.0.1", c.graph_port),
                     "assistant": ("127.0.0.1", c.assistant_port),
                 },
+                extra_endpoints={"insight": [("127.0.0.1", p) for p in self.insight_ports[1:]]},
                 rate_limit_tokens=c.rate_limit_tokens,
                 rate_limit_fill_per_second=c.rate_limit_fill_per_second,
                 ip_rate_limit_tokens=c.ip_rate_limit_tokens,

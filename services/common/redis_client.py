@@ -5,6 +5,8 @@ from __future__ import annotations
 import redis
 import redis.asyncio as aioredis
 
+from services.common.redis_pipelined import PipelinedRedis
+
 CONNECT_TIMEOUT_SECONDS = 2.0
 SOCKET_TIMEOUT_SECONDS = 5.0
 
@@ -13,6 +15,12 @@ def async_redis(url: str) -> aioredis.Redis:
     return aioredis.Redis.from_url(
         url, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS, socket_timeout=SOCKET_TIMEOUT_SECONDS
     )
+
+
+def pipelined_redis(url: str) -> PipelinedRedis | None:
+    """The cheap connection for per-call checks; None where it cannot speak the URL's scheme
+    (TLS, unix sockets), and callers then use redis-py."""
+    return PipelinedRedis(url) if url.startswith("redis://") else None
 
 
 def sync_redis(url: str) -> redis.Redis:

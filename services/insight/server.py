@@ -89,6 +89,7 @@ async def main() -> None:
         outbox_task.cancel()
         await graph_channel.close()
         await store.close()
+        await token_state.close()
         await redis.aclose()
 
     await serve(

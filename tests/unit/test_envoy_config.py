@@ -166,3 +166,48 @@ def test_envoy_validates_rendered_config(tmp_path: pathlib.Path, ports: tuple[in
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "OK" in result.stdout + result.stderr
+
+
+def test_replicas_are_separate_endpoints_of_one_cluster() -> None:
+    text = render_envoy_config(
+        settings(extra_endpoints={"insight": [("127.0.0.1", 50061), ("10.0.0.2", 50062)]})
+    )
+    insight = text.split("cluster_name: insight", 1)[1].split("- name: graph", 1)[0]
+    ports = ["port_value: 50051", "port_value: 50061", "port_value: 50062"]
+    assert all(port in insight for port in ports)
+    assert insight.count("endpoint: {") == 3
+    assert 'address: "10.0.0.2", port_value: 50062' in insight
+
+
+def test_bad_extra_endpoints_are_rejected() -> None:
+    with pytest.raises(ValueError):
+        render_envoy_config(settings(extra_endpoints={"nlp": [("h", 1)]}))
+    with pytest.raises(ValueError):
+        render_envoy_config(settings(extra_endpoints={"insight": [("h", 0)]}))
+
+
+def test_cli_repeated_upstream_adds_replicas(tmp_path: pathlib.Path) -> None:
+    out = tmp_path / "envoy.yaml"
+    argv = ["--http-port", "8081", "--admin-port", "9902", "--descriptor", str(DESCRIPTOR)]
+    for name, port in (("insight", 1), ("insight", 4), ("graph", 2), ("assistant", 3)):
+        argv += ["--upstream", f"{name}=localhost:{port}"]
+    assert main([*argv, "--out", str(out)]) == 0
+    insight = out.read_text().split("cluster_name: insight", 1)[1].split("- name: graph", 1)[0]
+    assert "port_value: 1 }" in insight and "port_value: 4 }" in insight
+
+
+@pytest.mark.envoy
+def test_envoy_validates_replicas(tmp_path: pathlib.Path) -> None:
+    envoy = envoy_binary()
+    if envoy is None:
+        pytest.skip("envoy binary not found")
+    config = tmp_path / "envoy.yaml"
+    extra = {"insight": [("127.0.0.1", 50061), ("127.0.0.1", 50062)]}
+    config.write_text(render_envoy_config(settings(extra_endpoints=extra)), encoding="utf-8")
+    result = subprocess.run(
+        [envoy, "--mode", "validate", "-c", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

@@ -234,3 +234,38 @@ def test_service_token_of_other_deployment_is_rejected() -> None:
     foreign = codec(service_secret="foreign-service-secret-" + "f" * 64).issue_service("graph")
 
     rejected(foreign)
+
+
+def test_a_verified_token_is_remembered_until_it_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    tokens = codec(ttl=60)
+    issued = tokens.issue_access("user-42", "family-7")
+    first = tokens.verify(issued.token)
+
+    assert tokens.verify(issued.token) is first  # served from the cache
+    now = time.time()
+    monkeypatch.setattr("services.common.tokens.time.time", lambda: now + 61)
+
+    def full_check(token: str) -> tuple[Caller, int]:
+        raise Unauthenticated("access token expired")
+
+    monkeypatch.setattr(tokens, "_verify_uncached", full_check)
+    assert "expired" in rejected(issued.token, tokens).message  # past expiry: checked again
+
+
+def test_rejected_tokens_are_not_remembered() -> None:
+    tokens = codec()
+    forged = jwt.encode(access_claims(), "another secret " + "x" * 40, algorithm="HS256")
+
+    for _ in range(2):
+        rejected(forged, tokens)
+
+
+def test_verified_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("services.common.tokens.VERIFIED_CACHE_SIZE", 3)
+    tokens = codec()
+    issued = [tokens.issue_access(f"user-{n}", "family") for n in range(7)]
+
+    callers = [tokens.verify(i.token) for i in issued]
+
+    assert [c.user_id for c in callers] == [f"user-{n}" for n in range(7)]
+    assert len(tokens._verified) <= 3

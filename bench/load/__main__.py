@@ -1,0 +1,206 @@
+"""bench/load: REST load through Envoy on the embedded default, against a bare baseline.
+
+    python -m bench.load [--replicas 2] [--seconds 20] [--connections 32] [--rate 200]
+                         [--soak-seconds 600] [--mix get=80,list=15,create=2.5,suggest=2.5]
+
+1. reads: GET /insights/{id} closed loop, --connections keep-alive connections for --seconds.
+2. bare: the same reads against a minimal grpc.aio service (bench/load/bare_service.py, as many
+   processes as the stack has insight replicas) behind an Envoy rendered from the same template
+   and launched by the same code — the project's throughput as a share of it.
+3. mixed: reads, lists, creates and suggestions at a fixed --rate (open loop: latency from each
+   request's scheduled start) for --soak-seconds, sampling every stack process's RSS.
+
+Load comes from a Go program (bench/load/loadgen, GOMAXPROCS=1); its CPU share is reported.
+The full report is also written as JSON (--json-out).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import functools
+import json
+import pathlib
+import sys
+import tempfile
+import time
+from typing import Any
+
+import httpx
+
+from bench.common import start_stack
+from bench.load import loadgen
+from bench.load.loadgen import Target
+from bench.load.procstat import MemorySampler, cpu_share, cpu_snapshot
+from bench.load.workload import DEFAULT_MIX, login, mixed_targets, parse_mix, prepare, read_targets
+from gateway.processes import ManagedProcess, free_port, grpc_serving
+from gateway.stack import ROOT, Stack, StackConfig
+
+Report = dict[str, Any]
+
+
+def _line(name: str, report: Report) -> str:
+    total = report["total"]
+    errors = sum(total["errors"].values())
+    return (
+        f"{name}: {total['rps']:.0f} req/s, n={total['count']}, errors={errors} "
+        f"p50={total['p50_ms']:.1f} p90={total['p90_ms']:.1f} p99={total['p99_ms']:.1f} "
+        f"max={total['max_ms']:.1f} ms (loadgen CPU {report['loadgen_cpu_share']:.2f} core)"
+    )
+
+
+def _closed(url: str, targets: list[Target], args: argparse.Namespace) -> Report:
+    return loadgen.run(
+        url, targets, mode="closed", seconds=args.seconds, connections=args.connections
+    )
+
+
+def _measured(
+    pids: dict[str, int], url: str, targets: list[Target], args: argparse.Namespace
+) -> Report:
+    """A closed-loop run, with the CPU each process used per request (ms)."""
+    before = cpu_snapshot(pids)
+    report = _closed(url, targets, args)
+    after = cpu_snapshot(pids)
+    count = max(1, report["total"]["count"])
+    # Includes the warm-up's requests' CPU: a slight overestimate, the same for both runs.
+    report["cpu_ms_per_request"] = {
+        name: round((after[name] - before[name]) * 1000 / count, 3)
+        for name in pids
+        if after[name] - before[name] > 0.05
+    }
+    return report
+
+
+def reads(stack: Stack, targets: list[Target], args: argparse.Namespace) -> Report:
+    pids = {name: p.pid for name, p in stack.processes.items()}
+    return _measured(pids, stack.config.rest_url, targets, args)
+
+
+def bare(replicas: int, args: argparse.Namespace) -> Report:
+    """The same reads through a bare service behind an Envoy from the same template."""
+    base = pathlib.Path(tempfile.mkdtemp(prefix="insight-bare-"))
+    config = StackConfig.on_free_ports(base / "data", base / "run")
+    config.rate_limit_tokens = config.rate_limit_fill_per_second = 100_000
+    gateway = Stack(config)
+    ports = [free_port() for _ in range(replicas)]
+    config.insight_port, gateway.insight_ports = ports[0], ports
+    services = []
+    try:
+        for n, port in enumerate(ports):
+            service = ManagedProcess(
+                f"bare-{n + 1}",
+                [sys.executable, "-m", "bench.load.bare_service", "--port", str(port)],
+                config.run_dir / "logs",
+                env=gateway.service_env(),
+                cwd=ROOT,
+            )
+            services.append(service)
+            service.start()
+            service.wait_until(functools.partial(grpc_serving, f"127.0.0.1:{port}"), 30, "serving")
+        gateway.start_envoy()
+        paths = [f"/insights/{n:032x}" for n in range(64)]
+        pids = {s.name: s.pid for s in services} | {"envoy": gateway.processes["envoy"].pid}
+        report = _measured(pids, config.rest_url, [Target("get", "GET", paths)], args)
+    finally:
+        gateway.stop()
+        for service in services:
+            service.stop()
+    return report
+
+
+def mixed(stack: Stack, targets: list[Target], args: argparse.Namespace) -> Report:
+    pids = {name: p.pid for name, p in stack.processes.items()}
+    window = min(60.0, args.soak_seconds / 4)
+    before, started = cpu_snapshot(pids), time.monotonic()
+    with MemorySampler(pids, interval=min(10.0, window / 2)) as memory:
+        report = loadgen.run(
+            stack.config.rest_url,
+            targets,
+            mode="open",
+            rate=args.rate,
+            seconds=args.soak_seconds,
+            connections=args.connections,
+            window_seconds=window,
+        )
+    report["stack_cpu_cores"] = cpu_share(before, cpu_snapshot(pids), time.monotonic() - started)
+    report["memory_window_s"] = window
+    report["rss_mib_first_last"] = {
+        name: [round(first, 1), round(last, 1)]
+        for name, (first, last) in memory.first_vs_last(window).items()
+    }
+    report["rss_samples"] = memory.samples
+    return report
+
+
+def print_mixed(report: Report) -> None:
+    print(_line(f"mixed at {report['rate']:.0f} req/s", report))
+    for kind, stats in sorted(report["kinds"].items()):
+        errors = sum(stats["errors"].values())
+        print(
+            f"  {kind:8s} n={stats['count']:6d} errors={errors} p50={stats['p50_ms']:.1f} "
+            f"p99={stats['p99_ms']:.1f} max={stats['max_ms']:.1f} ms"
+        )
+    p99s = ", ".join(f"{w['p99_ms']:.0f}" for w in report.get("windows") or [])
+    print(f"  p99 per {report['memory_window_s']:.0f} s window: {p99s} ms")
+    if report["total"]["errors"]:
+        print(f"  errors: {report['total']['errors']} e.g. {report['error_examples']}")
+    window = report["memory_window_s"]
+    print(f"  RSS MiB, mean of first {window:.0f} s -> last {window:.0f} s:")
+    for name, (first, last) in report["rss_mib_first_last"].items():
+        print(f"    {name:10s} {first:8.1f} -> {last:8.1f}  ({last - first:+.1f})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--replicas", type=int, default=2, help="insight service processes")
+    parser.add_argument("--seconds", type=float, default=20.0, help="each closed-loop run")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rate", type=float, default=200.0, help="mixed workload, req/s")
+    parser.add_argument("--soak-seconds", type=float, default=600.0)
+    parser.add_argument("--mix", type=parse_mix, default=DEFAULT_MIX)
+    parser.add_argument("--users", type=int, default=8)
+    parser.add_argument("--insights-per-user", type=int, default=25)
+    parser.add_argument("--skip", nargs="*", default=[], choices=["reads", "bare", "mixed"])
+    parser.add_argument("--json-out", type=pathlib.Path)
+    parser.add_argument(
+        "--env", action="append", default=[], metavar="KEY=VALUE", help="extra stack setting"
+    )
+    args = parser.parse_args()
+    loadgen.build()
+    results: Report = {"args": {k: str(v) for k, v in vars(args).items()}}
+    extra_env = dict(item.partition("=")[::2] for item in args.env)
+    stack = start_stack(insight_replicas=args.replicas, extra_env=extra_env)
+    try:
+        with httpx.Client(base_url=stack.config.rest_url, timeout=60.0) as client:
+            people = prepare(client, args.users, args.insights_per_user)
+            print(f"\n== {args.replicas} insight process(es), {args.connections} connections ==")
+            if "reads" not in args.skip:
+                results["reads"] = reads(stack, read_targets(people), args)
+                print(_line("GET /insights/{id}", results["reads"]))
+                print(f"  CPU ms per request: {results['reads']['cpu_ms_per_request']}")
+            if "bare" not in args.skip:
+                results["bare"] = bare(args.replicas, args)
+                print(_line("bare GET, same Envoy template", results["bare"]))
+                print(f"  CPU ms per request: {results['bare']['cpu_ms_per_request']}")
+            if "reads" in results and "bare" in results:
+                ratio = results["reads"]["total"]["rps"] / results["bare"]["total"]["rps"]
+                results["ratio"] = ratio
+                print(f"project / bare throughput: {ratio:.0%}")
+            if "mixed" not in args.skip:
+                login(client, people)
+                results["mixed"] = mixed(stack, mixed_targets(people, args.mix), args)
+                print_mixed(results["mixed"])
+    finally:
+        stack.stop()
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    out = args.json_out or ROOT / "build" / f"bench-load-{stamp}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    print(f"full report: {out}")
+
+
+if __name__ == "__main__":
+    main()

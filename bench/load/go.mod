@@ -1,0 +1,3 @@
+module insighttracker/bench/load
+
+go 1.22
