@@ -89,6 +89,8 @@ def stack(engines: Engines, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         "INSIGHT_MONGO_URI": engines.mongo_uri,
         "INSIGHT_MONGO_DATABASE": f"faults_{uuid.uuid4().hex[:8]}",
         "INSIGHT_NEO4J_URI": engines.neo4j_uri,
+        # One retry: with Neo4j gone each linking attempt waits out the worker's 10 s deadline.
+        "INSIGHT_JOB_RETRY_INTERVALS": "1",
     }
     yield from running_stack(tmp_path_factory.mktemp("stack-store-faults"), env)
 
@@ -96,6 +98,10 @@ def stack(engines: Engines, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 def test_insight_store_down_is_503_and_nothing_accepted_is_lost(
     engines: Engines, rest: httpx.Client, person: dict[str, str]
 ) -> None:
+    # Known flake (1 run in 4, 2026-11-26): PyMongo 4.20's async client once raised
+    # "RuntimeError: Lock is not acquired" from server selection (-> 500) when another call
+    # waiting on the same selection was cancelled by its gRPC deadline, and then never recovered
+    # after FerretDB was back. Not reproduced in isolation yet; see the branch's report.
     token = person["access"]
     before = ready_insight(rest, token, "Tokyo has great ramen")
     engines.ferretdb.stop()
