@@ -30,6 +30,7 @@ def _gateway(stack: Stack, run_dir: pathlib.Path) -> Stack:
         admin_port=free_port(),
         run_dir=run_dir,
         extra_env=dict(stack.config.extra_env),
+        metrics_ports={},  # the shared stack's processes hold those ports
     )
     return Stack(config)
 
