@@ -26,22 +26,24 @@ def summary(name: str, values_ms: list[float]) -> str:
     )
 
 
+def with_bench_limits(config: StackConfig) -> StackConfig:
+    """The benchmark measures the service, not the gateway's protective rate limits: one client
+    address and a few people drive all the load. The limits stay on, with room, so their cost
+    (Envoy's listener and per-IP buckets, the per-person count in the admission script) is part
+    of every figure."""
+    config.rate_limit_tokens = config.rate_limit_fill_per_second = 100_000
+    config.ip_rate_limit_tokens = config.ip_rate_limit_fill_per_second = 100_000
+    config.extra_env["INSIGHT_USER_RATE_LIMIT"] = "1000000000"
+    return config
+
+
 def start_stack(
     extra_workers: int = 0, insight_replicas: int = 1, extra_env: dict[str, str] | None = None
 ) -> Stack:
     base = pathlib.Path(tempfile.mkdtemp(prefix="insight-bench-"))
-    config = StackConfig.on_free_ports(base / "data", base / "run")
+    config = with_bench_limits(StackConfig.on_free_ports(base / "data", base / "run"))
     config.insight_replicas = insight_replicas
     config.extra_env.update(extra_env or {})
-    # The benchmark measures the service, not the gateway's protective rate limit.
-    config.rate_limit_tokens = 100_000
-    config.rate_limit_fill_per_second = 100_000
-    # ... nor trip the per-IP and per-person ones (one client address, few people drive all the
-    # load). The limits stay on, with room, so their cost (Envoy's per-IP bucket, the per-person
-    # count in the admission script) is part of every figure.
-    config.ip_rate_limit_tokens = 100_000
-    config.ip_rate_limit_fill_per_second = 100_000
-    config.extra_env["INSIGHT_USER_RATE_LIMIT"] = "1000000000"
     stack = Stack(config)
     stack.start()
     for n in range(extra_workers):
