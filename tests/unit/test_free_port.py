@@ -35,7 +35,7 @@ class _KernelOffering:
 
 def test_a_port_offered_again_is_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(processes, "_handed_out", set())
-    monkeypatch.setattr(processes.socket, "socket", _KernelOffering)
+    monkeypatch.setattr(socket, "socket", _KernelOffering)
     _KernelOffering.offers = iter([41000, 41000, 41000, 41001])
     assert [processes.free_port(), processes.free_port()] == [41000, 41001]
 
