@@ -14,7 +14,7 @@ import os
 import pathlib
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from neo4j import GraphDatabase
@@ -92,21 +92,29 @@ def start_ferretdb(tmp_dir: pathlib.Path) -> tuple[ManagedProcess, str]:
 
 
 class _SharedEngine:
-    """One FerretDB for the session, started on first use; stopped at the end of the session
-    (by the fixture's teardown, or at interpreter exit when only shared_ferretdb_uri() used it)."""
+    """One engine for the session, started on first use; stopped at the end of the session (by
+    the fixture's teardown, or at interpreter exit when only its shared_*_uri() used it)."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        name: str,
+        start: Callable[[pathlib.Path], tuple[ManagedProcess, str]],
+        stop_timeout: float = 15.0,
+    ) -> None:
+        self._name = name
+        self._start = start
+        self._stop_timeout = stop_timeout
         self._process: ManagedProcess | None = None
         self._uri = ""
         self._dir: pathlib.Path | None = None
 
     def uri(self) -> str:
         if self._process is not None and not self._process.alive():
-            pytest.fail(f"FerretDB has exited:\n{self._process.log_tail()}", pytrace=False)
+            pytest.fail(f"{self._name} has exited:\n{self._process.log_tail()}", pytrace=False)
         if self._process is None:
-            work_dir = pathlib.Path(tempfile.mkdtemp(prefix="ferretdb-"))
+            work_dir = pathlib.Path(tempfile.mkdtemp(prefix=f"{self._name.lower()}-"))
             try:
-                self._process, self._uri = start_ferretdb(work_dir)
+                self._process, self._uri = self._start(work_dir)
             except BaseException:
                 shutil.rmtree(work_dir, ignore_errors=True)
                 raise
@@ -116,14 +124,14 @@ class _SharedEngine:
 
     def stop(self) -> None:
         if self._process is not None:
-            self._process.stop()
+            self._process.stop(timeout=self._stop_timeout)
             self._process = None
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
 
 
-_FERRETDB = _SharedEngine()
+_FERRETDB = _SharedEngine("FerretDB", start_ferretdb)
 
 
 def shared_ferretdb_uri() -> str:
@@ -204,39 +212,7 @@ def clear_neo4j(uri: str) -> None:
         driver.execute_query("MATCH (n) DETACH DELETE n")
 
 
-class _SharedNeo4j:
-    """One Neo4j for the session, started on first use; stopped at the end of the session (by
-    the fixture's teardown, or at interpreter exit when only shared_neo4j_uri() used it)."""
-
-    def __init__(self) -> None:
-        self._process: ManagedProcess | None = None
-        self._uri = ""
-        self._dir: pathlib.Path | None = None
-
-    def uri(self) -> str:
-        if self._process is not None and not self._process.alive():
-            pytest.fail(f"Neo4j has exited:\n{self._process.log_tail()}", pytrace=False)
-        if self._process is None:
-            work_dir = pathlib.Path(tempfile.mkdtemp(prefix="neo4j-"))
-            try:
-                self._process, self._uri = start_neo4j(work_dir)
-            except BaseException:
-                shutil.rmtree(work_dir, ignore_errors=True)
-                raise
-            self._dir = work_dir
-            atexit.register(self.stop)
-        return self._uri
-
-    def stop(self) -> None:
-        if self._process is not None:
-            self._process.stop(timeout=30.0)
-            self._process = None
-        if self._dir is not None:
-            shutil.rmtree(self._dir, ignore_errors=True)
-            self._dir = None
-
-
-_NEO4J = _SharedNeo4j()
+_NEO4J = _SharedEngine("Neo4j", start_neo4j, stop_timeout=30.0)
 
 
 def shared_neo4j_uri() -> str:
