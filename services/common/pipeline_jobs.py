@@ -15,6 +15,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
 from services.common.request_context import job_meta
+from services.common.rq_worker import JOB_HEARTBEAT_SECONDS
 
 PIPELINE_QUEUE = "pipeline"
 # Referenced by name so the insight service never imports worker code.
@@ -22,6 +23,9 @@ PROCESS_INSIGHT_JOB = "services.worker.jobs.process_insight"
 JOB_TIMEOUT_SECONDS = 15 * 60  # a 10-minute voice note must fit
 _WAITING = {JobStatus.QUEUED, JobStatus.DEFERRED}
 OVERDUE = dt.timedelta(seconds=15)
+# A running job whose worker has not beaten for this long is taken for dead (killed, or its
+# machine gone): a few missed beats, so a busy moment is not mistaken for a death.
+SILENT_WORKER = dt.timedelta(seconds=4 * JOB_HEARTBEAT_SECONDS)
 
 
 def pipeline_queue(connection: redis.Redis) -> Queue:
@@ -32,15 +36,20 @@ def process_job_id(insight_id: str, version: int) -> str:
     return f"insight-{insight_id}-v{version}"
 
 
-def is_waiting(queue: Queue, insight_id: str, version: int) -> bool:
-    """True when this version's job already waits to run: queued, or scheduled for a retry that
-    is not overdue (RQ's scheduler can die with a Redis outage, leaving retries stranded)."""
+def is_in_hand(queue: Queue, insight_id: str, version: int) -> bool:
+    """True when this version's job will get there without help: queued, scheduled for a retry
+    that is not overdue (RQ's scheduler can die with a Redis outage, leaving retries stranded),
+    or running on a worker that still beats (services/common/rq_worker.JobHeartbeat).
+    Compares timestamps of different machines: their clocks are assumed to agree within seconds."""
     try:
         job = Job.fetch(process_job_id(insight_id, version), connection=queue.connection)
         status = job.get_status()
         if status == JobStatus.SCHEDULED:
             due: dt.datetime = queue.scheduled_job_registry.get_scheduled_time(job)
             return bool(dt.datetime.now(dt.UTC) - due < OVERDUE)
+        if status == JobStatus.STARTED:
+            beat = job.last_heartbeat
+            return beat is not None and dt.datetime.now(dt.UTC) - beat < SILENT_WORKER
     except NoSuchJobError:
         return False
     return status in _WAITING

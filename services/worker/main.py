@@ -13,7 +13,7 @@ from services.common import rq_worker
 from services.common.clients import ServiceCredential, sync_channel
 from services.common.config import Settings
 from services.common.logs import configure_logging
-from services.common.pipeline_jobs import enqueue_process_insight, is_waiting, pipeline_queue
+from services.common.pipeline_jobs import enqueue_process_insight, is_in_hand, pipeline_queue
 from services.common.redis_client import sync_redis, worker_redis
 from services.common.request_context import request_id_var
 from services.common.tokens import TokenCodec
@@ -35,11 +35,11 @@ def sweep_forever(steps: InsightSteps, settings: Settings, stop: threading.Event
     while not stop.is_set():
         try:
             stale = steps.stale(settings.stale_after_seconds, SWEEP_BATCH)
-            # A job still waiting in the queue will get there; one that was started may have
-            # died with its worker (RQ cannot tell soon enough), or was deferred because a
-            # service stayed down, so that one is queued again (backing off while it keeps
+            # A job still queued, or running on a worker that still beats, will get there; one
+            # whose worker went silent died with it, and a deferred one (a service stayed
+            # down) has no job left, so those are queued again (backing off while they keep
             # coming back). A duplicate is harmless: claims are per version, READY/FAILED final.
-            lost = [(i, v) for i, v in backoff.due(stale) if not is_waiting(queue, i, v)]
+            lost = [(i, v) for i, v in backoff.due(stale) if not is_in_hand(queue, i, v)]
             for insight_id, version in lost:
                 enqueue_process_insight(
                     queue,

