@@ -168,13 +168,13 @@ class SqliteInsightStore:
         return User(account.id, account.email, account.display_name, account.create_time)
 
     async def find_credentials(self, email: str) -> tuple[User, str] | None:
-        async with self._reader.execute(
+        rows = await self._database.point_read(
             "SELECT id, email, display_name, create_us, password_hash FROM users WHERE email = ?",
             (email,),
-        ) as cur:
-            row = await cur.fetchone()
-        if row is None:
+        )
+        if not rows:
             return None
+        row = rows[0]
         user = User(row["id"], row["email"], row["display_name"], from_micros(row["create_us"]))
         return user, row["password_hash"]
 
@@ -196,22 +196,23 @@ class SqliteInsightStore:
             [(insight.id, insight.owner_id, tag) for tag in insight.tags],
         )
 
-    # Reads use execute_fetchall: one trip to aiosqlite's thread instead of three (execute,
-    # fetch, close), which is most of a point read's cost on the hot GET path.
+    # Lookups by primary key run on the event loop (SqliteDatabase.point_read): the hop to
+    # aiosqlite's thread and back cost more than the read itself on the hot GET path.
     async def get_insight(self, owner_id: str, insight_id: str) -> Insight | None:
-        rows = await self._reader.execute_fetchall(
+        rows = await self._database.point_read(
             f"SELECT {_INSIGHT_COLUMNS} FROM insights WHERE id = ? AND owner_id = ?",
             (insight_id, owner_id),
         )
-        return _insight_from_row(next(iter(rows))) if rows else None
+        return _insight_from_row(rows[0]) if rows else None
 
     async def get_insight_any_owner(self, insight_id: str) -> Insight | None:
-        rows = await self._reader.execute_fetchall(
+        rows = await self._database.point_read(
             f"SELECT {_INSIGHT_COLUMNS} FROM insights WHERE id = ?", (insight_id,)
         )
-        return _insight_from_row(next(iter(rows))) if rows else None
+        return _insight_from_row(rows[0]) if rows else None
 
     async def get_audio(self, insight_id: str) -> bytes | None:
+        # Up to 25 MB: read on the reader's thread, never on the event loop.
         async with self._reader.execute(
             "SELECT data FROM insight_audio WHERE insight_id = ?", (insight_id,)
         ) as cur:
