@@ -3,7 +3,10 @@
     python -m bench.load [--replicas 2] [--seconds 20] [--connections 32] [--rate 200]
                          [--soak-seconds 600] [--mix get=80,list=15,create=2.5,suggest=2.5]
 
-1. reads: GET /insights/{id} closed loop, --connections keep-alive connections for --seconds.
+1. reads: GET /insights/{id} closed loop, --connections keep-alive connections for --seconds;
+   then the same reads at a fixed --read-rate (open loop over the same connections), whose
+   latency is the one to compare with a target: a closed loop's mean latency is always
+   connections / throughput (Little's law), whatever the service does.
 2. bare: the same reads against a minimal grpc.aio service (bench/load/bare_service.py, as many
    processes as the stack has insight replicas) behind an Envoy rendered from the same template
    and launched by the same code — the project's throughput as a share of it.
@@ -24,6 +27,7 @@ import pathlib
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -55,12 +59,10 @@ def _closed(url: str, targets: list[Target], args: argparse.Namespace) -> Report
     )
 
 
-def _measured(
-    pids: dict[str, int], url: str, targets: list[Target], args: argparse.Namespace
-) -> Report:
-    """A closed-loop run, with the CPU each process used per request (ms)."""
+def _measured(pids: dict[str, int], run: Callable[[], Report]) -> Report:
+    """A run, with the CPU each process used per request (ms)."""
     before = cpu_snapshot(pids)
-    report = _closed(url, targets, args)
+    report = run()
     after = cpu_snapshot(pids)
     count = max(1, report["total"]["count"])
     # Includes the warm-up's requests' CPU: a slight overestimate, the same for both runs.
@@ -74,7 +76,21 @@ def _measured(
 
 def reads(stack: Stack, targets: list[Target], args: argparse.Namespace) -> Report:
     pids = {name: p.pid for name, p in stack.processes.items()}
-    return _measured(pids, stack.config.rest_url, targets, args)
+    return _measured(pids, functools.partial(_closed, stack.config.rest_url, targets, args))
+
+
+def reads_at_rate(stack: Stack, targets: list[Target], args: argparse.Namespace) -> Report:
+    pids = {name: p.pid for name, p in stack.processes.items()}
+    run = functools.partial(
+        loadgen.run,
+        stack.config.rest_url,
+        targets,
+        mode="open",
+        rate=args.read_rate,
+        seconds=args.seconds,
+        connections=args.connections,
+    )
+    return _measured(pids, run)
 
 
 def bare(replicas: int, args: argparse.Namespace) -> Report:
@@ -101,7 +117,8 @@ def bare(replicas: int, args: argparse.Namespace) -> Report:
         gateway.start_envoy()
         paths = [f"/insights/{n:032x}" for n in range(64)]
         pids = {s.name: s.pid for s in services} | {"envoy": gateway.processes["envoy"].pid}
-        report = _measured(pids, config.rest_url, [Target("get", "GET", paths)], args)
+        targets = [Target("get", "GET", paths)]
+        report = _measured(pids, functools.partial(_closed, config.rest_url, targets, args))
     finally:
         gateway.stop()
         for service in services:
@@ -158,6 +175,7 @@ def main() -> None:
     parser.add_argument("--replicas", type=int, default=2, help="insight service processes")
     parser.add_argument("--seconds", type=float, default=20.0, help="each closed-loop run")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--read-rate", type=float, default=1200.0, help="fixed-rate reads, req/s")
     parser.add_argument("--rate", type=float, default=200.0, help="mixed workload, req/s")
     parser.add_argument("--soak-seconds", type=float, default=600.0)
     parser.add_argument("--mix", type=parse_mix, default=DEFAULT_MIX)
@@ -181,6 +199,9 @@ def main() -> None:
                 results["reads"] = reads(stack, read_targets(people), args)
                 print(_line("GET /insights/{id}", results["reads"]))
                 print(f"  CPU ms per request: {results['reads']['cpu_ms_per_request']}")
+                results["reads_at_rate"] = reads_at_rate(stack, read_targets(people), args)
+                print(_line(f"GET at {args.read_rate:.0f} req/s", results["reads_at_rate"]))
+                print(f"  CPU ms per request: {results['reads_at_rate']['cpu_ms_per_request']}")
             if "bare" not in args.skip:
                 results["bare"] = bare(args.replicas, args)
                 print(_line("bare GET, same Envoy template", results["bare"]))

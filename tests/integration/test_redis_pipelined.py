@@ -1,11 +1,13 @@
 """PipelinedRedis (the pipelined connection for per-call checks) against a real Redis: answers,
-order under concurrency, scripts, AUTH + SELECT from the URL, errors while Redis is down, then
-recovery."""
+order under concurrency, scripts, AUTH + SELECT from the URL, errors while Redis is down or
+frozen, then recovery."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import pathlib
+import signal
 from collections.abc import Iterator
 
 import pytest
@@ -97,6 +99,26 @@ async def test_down_then_back(server: tuple[int, ManagedProcess], tmp_path: path
             restarted.stop()
     finally:
         await exists.close()
+
+
+async def test_a_frozen_redis_fails_the_waiting_calls_then_recovers(
+    server: tuple[int, ManagedProcess],
+) -> None:
+    port, process = server
+    client = PipelinedRedis(f"redis://:{PASSWORD}@127.0.0.1:{port}/0", reply_timeout=0.5)
+    try:
+        assert await client.count("x") == 0
+        os.kill(process.pid, signal.SIGSTOP)  # connected, but it never answers
+        try:
+            waiting = [asyncio.ensure_future(client.count("x")) for _ in range(5)]
+            done, _ = await asyncio.wait(waiting, timeout=30)
+            assert len(done) == 5
+            assert all(isinstance(call.exception(), ConnectionError) for call in waiting)
+        finally:
+            os.kill(process.pid, signal.SIGCONT)
+        assert await client.count("x") == 0  # a new connection; the late replies are not read
+    finally:
+        await client.close()
 
 
 async def test_scripts_answer_arrays_in_order(server: tuple[int, ManagedProcess]) -> None:
