@@ -59,6 +59,26 @@ def _closed(url: str, targets: list[Target], args: argparse.Namespace) -> Report
     )
 
 
+def _open(
+    url: str,
+    targets: list[Target],
+    args: argparse.Namespace,
+    rate: float,
+    seconds: float,
+    window_seconds: float = 0.0,
+) -> Report:
+    """Requests at a fixed rate, each timed from its scheduled start."""
+    return loadgen.run(
+        url,
+        targets,
+        mode="open",
+        rate=rate,
+        seconds=seconds,
+        connections=args.connections,
+        window_seconds=window_seconds,
+    )
+
+
 def _measured(pids: dict[str, int], run: Callable[[], Report]) -> Report:
     """A run, with the CPU each process used per request (ms)."""
     before = cpu_snapshot(pids)
@@ -81,16 +101,10 @@ def reads(stack: Stack, targets: list[Target], args: argparse.Namespace) -> Repo
 
 def reads_at_rate(stack: Stack, targets: list[Target], args: argparse.Namespace) -> Report:
     pids = {name: p.pid for name, p in stack.processes.items()}
-    run = functools.partial(
-        loadgen.run,
-        stack.config.rest_url,
-        targets,
-        mode="open",
-        rate=args.read_rate,
-        seconds=args.seconds,
-        connections=args.connections,
+    url = stack.config.rest_url
+    return _measured(
+        pids, functools.partial(_open, url, targets, args, args.read_rate, args.seconds)
     )
-    return _measured(pids, run)
 
 
 def bare(replicas: int, args: argparse.Namespace) -> Report:
@@ -131,15 +145,7 @@ def mixed(stack: Stack, targets: list[Target], args: argparse.Namespace) -> Repo
     window = min(60.0, args.soak_seconds / 4)
     before, started = cpu_snapshot(pids), time.monotonic()
     with MemorySampler(pids, interval=min(10.0, window / 2)) as memory:
-        report = loadgen.run(
-            stack.config.rest_url,
-            targets,
-            mode="open",
-            rate=args.rate,
-            seconds=args.soak_seconds,
-            connections=args.connections,
-            window_seconds=window,
-        )
+        report = _open(stack.config.rest_url, targets, args, args.rate, args.soak_seconds, window)
     report["stack_cpu_cores"] = cpu_share(before, cpu_snapshot(pids), time.monotonic() - started)
     report["memory_window_s"] = window
     report["rss_mib_first_last"] = {
