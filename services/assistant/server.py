@@ -30,6 +30,7 @@ from services.common.interceptors import AccessPolicy, Authenticator
 from services.common.logs import configure_logging
 from services.common.redis_client import async_redis
 from services.common.server import Registration, serve
+from services.common.theme_models import ThemeModelRegistry
 from services.common.token_state import TokenState
 from services.common.tokens import TokenCodec
 
@@ -57,7 +58,7 @@ async def main() -> None:
     cache = RedisResponseCache(redis)
     versions = FeedChangeVersions(InsightChangeFeed(redis))
     servicer = AssistantServicer(
-        Suggester(insights, graph, nlp, store, cache, versions),
+        Suggester(insights, graph, nlp, store, cache, versions, ThemeModelRegistry(redis)),
         FeedbackRecorder(store, insights),
         TrainingService(store, RqTrainingQueue(settings.redis_url)),
         StatsReporter(insights, graph, cache, versions),

@@ -41,6 +41,13 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(service: str, level: str = "INFO") -> None:
+    # The JSON lines carry none of the caller's file, line, thread or process, so the records
+    # need not look them up: finding the caller walks the stack and was half of a line's cost
+    # (~45 -> ~20 µs per line; every RPC logs one).
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter(service))
     root = logging.getLogger()

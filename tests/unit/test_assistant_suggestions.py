@@ -17,6 +17,7 @@ from tests.unit.test_assistant_fakes import (
     FakeAnalyzer,
     FakeIndex,
     FakeInsights,
+    FakeRegistry,
     FakeVersions,
     MemoryCache,
     MemoryStore,
@@ -44,6 +45,7 @@ class World:
         self.store = MemoryStore()
         self.cache = MemoryCache()
         self.versions = FakeVersions()
+        self.models = FakeRegistry()
         self.suggester = Suggester(
             self.insights,
             self.index,
@@ -51,6 +53,7 @@ class World:
             self.store,
             self.cache,
             self.versions,
+            self.models,
             now=lambda: NOW,
         )
         self.feedback = FeedbackRecorder(self.store, self.insights, now=lambda: NOW)
@@ -103,13 +106,17 @@ async def test_requests_are_validated() -> None:
     assert len(await w.suggester.suggest("ann", ask("rust threads", limit=2))) == 2
 
 
+def suggestion_entries(w: World) -> list[str]:
+    return [key for key in w.cache.entries if ":suggestions:" in key]
+
+
 async def test_answers_are_cached_until_the_insights_change() -> None:
     w = World()
     first = await w.suggester.suggest("ann", ask("rust threads"))
     queries = w.index.queries
     assert await w.suggester.suggest("ann", ask("rust threads")) == first
     assert w.index.queries == queries  # served from the cache
-    (key,) = w.cache.entries
+    (key,) = suggestion_entries(w)
     assert key == cache_keys.suggestions_key("ann", 0, 0, ask("rust threads", limit=10))
     assert w.cache.ttls[key] == cache_keys.SUGGESTIONS_TTL_SECONDS
     w.versions.versions["ann"] = 1  # the insight service bumped the change feed
@@ -117,7 +124,7 @@ async def test_answers_are_cached_until_the_insights_change() -> None:
     assert w.index.queries == queries + 1
     w.versions.versions["ann"] = None  # Redis unreachable: computed, not cached
     await w.suggester.suggest("ann", ask("rust threads"))
-    assert w.index.queries == queries + 2 and len(w.cache.entries) == 2
+    assert w.index.queries == queries + 2 and len(suggestion_entries(w)) == 2
 
 
 async def test_rejected_suggestions_are_never_repeated() -> None:

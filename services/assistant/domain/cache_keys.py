@@ -1,4 +1,5 @@
-"""Cache keys of the assistant's responses.
+"""Cache keys of the assistant's responses (and of the analyses of suggestion contexts, see
+context_analysis.py).
 
 A key names the owner, the owner's insight change counter (bumped by the insight service on
 every create, edit, delete and enrichment) and, for suggestions, the owner's rejection counter,
@@ -17,6 +18,7 @@ SUGGESTIONS_TTL_SECONDS = 600
 # Relationships change without touching the insight counter (manual links, deleted links), so
 # statistics are cached briefly.
 STATS_TTL_SECONDS = 60
+CONTEXT_ANALYSIS_TTL_SECONDS = 600
 
 
 def request_digest(request: SuggestionRequest) -> str:
@@ -35,3 +37,8 @@ def suggestions_key(
 
 def stats_key(owner_id: str, insights_version: int) -> str:
     return f"{PREFIX}:stats:{owner_id}:{insights_version}"
+
+
+def context_analysis_key(owner_id: str, theme_model_version: int, context: str) -> str:
+    digest = hashlib.sha256(context.encode()).hexdigest()[:32]
+    return f"{PREFIX}:context:{owner_id}:{theme_model_version}:{digest}"

@@ -57,6 +57,12 @@ class TextAnalyzer(Protocol):
         """Embeddings of at most 256 texts, in order."""
 
 
+class ThemeModelVersions(Protocol):
+    async def current_version(self, owner_id: str) -> int:
+        """The version of the owner's promoted theme model, 0 when there is none; raises
+        Unavailable when the registry cannot be read."""
+
+
 class ResponseCache(Protocol):
     """A best-effort cache of serialised responses: a failure is a miss, never an error."""
 

@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable, Sequence
 
 from services.assistant.domain import cache_keys, ranking
+from services.assistant.domain.context_analysis import ContextAnalyses
 from services.assistant.domain.models import (
     InsightInfo,
     SimilarInsight,
@@ -25,6 +26,7 @@ from services.assistant.domain.ports import (
     SimilarityIndex,
     SuggestionStore,
     TextAnalyzer,
+    ThemeModelVersions,
 )
 from services.assistant.domain.reasons import Source
 from services.common.clock import utc_now
@@ -74,11 +76,13 @@ class Suggester:
         store: SuggestionStore,
         cache: ResponseCache,
         versions: ChangeVersions,
+        models: ThemeModelVersions,
         now: Callable[[], dt.datetime] = utc_now,
     ) -> None:
         self._insights = insights
         self._index = index
         self._analyzer = analyzer
+        self._contexts = ContextAnalyses(analyzer, cache, models)
         self._store = store
         self._cache = cache
         self._versions = versions
@@ -134,7 +138,7 @@ class Suggester:
         return ranking.choose(insights, labels, rejections, request.limit)
 
     async def _analyze(self, owner_id: str, context: str) -> TextAnalysis | None:
-        return await self._analyzer.analyze(owner_id, context) if context else None
+        return await self._contexts.analyze(owner_id, context) if context else None
 
     async def _viewed(self, owner_id: str, insight_id: str) -> InsightInfo | None:
         if not insight_id:
