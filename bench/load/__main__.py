@@ -7,9 +7,9 @@
    then the same reads at a fixed --read-rate (open loop over the same connections), whose
    latency is the one to compare with a target: a closed loop's mean latency is always
    connections / throughput (Little's law), whatever the service does.
-2. bare: the same reads against a minimal grpc.aio service (bench/load/bare_service.py, as many
-   processes as the stack has insight replicas) behind an Envoy rendered from the same template
-   and launched by the same code — the project's throughput as a share of it.
+2. bare: the same reads against a minimal grpc.aio service (bench/load/baseline.py) behind an
+   Envoy rendered from the same template — the project's throughput as a share of it. Reads and
+   bare alternate --pairs times (the machine's speed drifts); the median ratio is reported.
 3. mixed: reads, lists, creates and suggestions at a fixed --rate (open loop: latency from each
    request's scheduled start) for --soak-seconds, sampling every stack process's RSS.
 
@@ -24,21 +24,20 @@ import datetime as dt
 import functools
 import json
 import pathlib
-import sys
-import tempfile
+import statistics
 import time
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 
-from bench.common import start_stack, with_bench_limits
+from bench.common import start_stack
 from bench.load import loadgen
+from bench.load.baseline import BareGateway
 from bench.load.loadgen import Target
 from bench.load.procstat import MemorySampler, cpu_share, cpu_snapshot
 from bench.load.workload import DEFAULT_MIX, login, mixed_targets, parse_mix, prepare, read_targets
-from gateway.processes import ManagedProcess, free_port, grpc_serving
-from gateway.stack import ROOT, Stack, StackConfig
+from gateway.stack import ROOT, Stack
 
 Report = dict[str, Any]
 
@@ -107,37 +106,35 @@ def reads_at_rate(stack: Stack, targets: list[Target], args: argparse.Namespace)
     )
 
 
-def bare(replicas: int, args: argparse.Namespace) -> Report:
-    """The same reads through a bare service behind an Envoy from the same template."""
-    base = pathlib.Path(tempfile.mkdtemp(prefix="insight-bare-"))
-    # Same gateway settings as the project's stack, so the same filters do the same work.
-    config = with_bench_limits(StackConfig.on_free_ports(base / "data", base / "run"))
-    gateway = Stack(config)
-    ports = [free_port() for _ in range(replicas)]
-    config.insight_port, gateway.insight_ports = ports[0], ports
-    services = []
-    try:
-        for n, port in enumerate(ports):
-            service = ManagedProcess(
-                f"bare-{n + 1}",
-                [sys.executable, "-m", "bench.load.bare_service", "--port", str(port)],
-                config.run_dir / "logs",
-                env=gateway.service_env(),
-                cwd=ROOT,
-            )
-            services.append(service)
-            service.start()
-            service.wait_until(functools.partial(grpc_serving, f"127.0.0.1:{port}"), 30, "serving")
-        gateway.start_envoy()
-        paths = [f"/insights/{n:032x}" for n in range(64)]
-        pids = {s.name: s.pid for s in services} | {"envoy": gateway.processes["envoy"].pid}
-        targets = [Target("get", "GET", paths)]
-        report = _measured(pids, functools.partial(_closed, config.rest_url, targets, args))
-    finally:
-        gateway.stop()
-        for service in services:
-            service.stop()
-    return report
+def paired_reads(
+    stack: Stack, targets: list[Target], args: argparse.Namespace
+) -> list[dict[str, Report]]:
+    """Project and bare reads in alternation, --pairs times: this machine's speed drifts by a
+    quarter over minutes, so each ratio compares runs seconds apart, and the median is taken."""
+    pairs = []
+    with BareGateway(args.replicas) as baseline:
+        for n in range(args.pairs):
+            project = reads(stack, targets, args)
+            print(_line(f"[{n + 1}] GET /insights/{{id}}", project))
+            print(f"  CPU ms per request: {project['cpu_ms_per_request']}")
+            run = functools.partial(_closed, baseline.config.rest_url, baseline.targets, args)
+            bare = _measured(baseline.pids, run)
+            print(_line(f"[{n + 1}] bare GET, same Envoy template", bare))
+            print(f"  CPU ms per request: {bare['cpu_ms_per_request']}")
+            pairs.append({"reads": project, "bare": bare})
+    return pairs
+
+
+def print_ratios(pairs: list[dict[str, Report]]) -> float | None:
+    if any(sum(run["total"]["errors"].values()) for pair in pairs for run in pair.values()):
+        # A refused request is cheap and fast: a ratio over errors would flatter.
+        print("project / bare throughput: not comparable (a run had errors)")
+        return None
+    ratios = [pair["reads"]["total"]["rps"] / pair["bare"]["total"]["rps"] for pair in pairs]
+    median = float(statistics.median(ratios))
+    listed = ", ".join(f"{r:.0%}" for r in ratios)
+    print(f"project / bare throughput: median {median:.0%} ({listed})")
+    return median
 
 
 def mixed(stack: Stack, targets: list[Target], args: argparse.Namespace) -> Report:
@@ -187,6 +184,7 @@ def main() -> None:
     parser.add_argument("--mix", type=parse_mix, default=DEFAULT_MIX)
     parser.add_argument("--users", type=int, default=8)
     parser.add_argument("--insights-per-user", type=int, default=25)
+    parser.add_argument("--pairs", type=int, default=3, help="project/bare closed-loop pairs")
     parser.add_argument("--skip", nargs="*", default=[], choices=["reads", "bare", "mixed"])
     parser.add_argument("--json-out", type=pathlib.Path)
     parser.add_argument(
@@ -201,25 +199,17 @@ def main() -> None:
         with httpx.Client(base_url=stack.config.rest_url, timeout=60.0) as client:
             people = prepare(client, args.users, args.insights_per_user)
             print(f"\n== {args.replicas} insight process(es), {args.connections} connections ==")
-            if "reads" not in args.skip:
-                results["reads"] = reads(stack, read_targets(people), args)
+            targets = read_targets(people)
+            if "reads" not in args.skip and "bare" not in args.skip:
+                results["pairs"] = paired_reads(stack, targets, args)
+                results["ratio"] = print_ratios(results["pairs"])
+            elif "reads" not in args.skip:
+                results["reads"] = reads(stack, targets, args)
                 print(_line("GET /insights/{id}", results["reads"]))
-                print(f"  CPU ms per request: {results['reads']['cpu_ms_per_request']}")
-                results["reads_at_rate"] = reads_at_rate(stack, read_targets(people), args)
+            if "reads" not in args.skip:
+                results["reads_at_rate"] = reads_at_rate(stack, targets, args)
                 print(_line(f"GET at {args.read_rate:.0f} req/s", results["reads_at_rate"]))
                 print(f"  CPU ms per request: {results['reads_at_rate']['cpu_ms_per_request']}")
-            if "bare" not in args.skip:
-                results["bare"] = bare(args.replicas, args)
-                print(_line("bare GET, same Envoy template", results["bare"]))
-                print(f"  CPU ms per request: {results['bare']['cpu_ms_per_request']}")
-            if "reads" in results and "bare" in results:
-                if any(sum(results[r]["total"]["errors"].values()) for r in ("reads", "bare")):
-                    # A refused request is cheap and fast: a ratio over errors would flatter.
-                    print("project / bare throughput: not comparable (a run had errors)")
-                else:
-                    ratio = results["reads"]["total"]["rps"] / results["bare"]["total"]["rps"]
-                    results["ratio"] = ratio
-                    print(f"project / bare throughput: {ratio:.0%}")
             if "mixed" not in args.skip:
                 login(client, people)
                 results["mixed"] = mixed(stack, mixed_targets(people, args.mix), args)
