@@ -9,7 +9,6 @@ import functools
 import pathlib
 import sys
 import tempfile
-from types import TracebackType
 
 from bench.common import with_bench_limits
 from bench.load.loadgen import Target
@@ -51,12 +50,7 @@ class BareGateway:
             raise
         return self
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *_: object) -> None:
         self._stop()
 
     def _stop(self) -> None:
