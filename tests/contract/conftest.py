@@ -1,18 +1,18 @@
 """Fixtures of the InsightStore contract suite: one suite, run against every adapter.
 
-To run the suite against another adapter, add one `BackendSpec` to `BACKENDS`: a name, a factory
-that provides the adapter's backing storage for one test (and cleans it up afterwards), and the
-marks the adapter needs (for example `pytest.mark.mongo` for one that needs a running engine).
+To run the suite against another adapter, add one `BackendSpec` (tests/contract/backends.py) to
+`BACKENDS`: a name, a factory that provides the adapter's backing storage for one test (and cleans
+it up afterwards), and the marks the adapter needs (for example `pytest.mark.mongo` for one that
+needs a running engine).
 """
 
 from __future__ import annotations
 
 import pathlib
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass, field
-from typing import Protocol
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 import pytest
 from pymongo import AsyncMongoClient
@@ -20,24 +20,17 @@ from pymongo import AsyncMongoClient
 from services.insight.store.mongo import MongoInsightStore
 from services.insight.store.port import InsightStore
 from services.insight.store.sqlite import SqliteInsightStore
+from tests.contract.backends import (
+    Backend,
+    BackendSpec,
+    Reopen,
+    backend_params,
+    reopener,
+    store_on_backend,
+)
 from tests.engines import shared_ferretdb_uri
 
-
-class StoreBackend(Protocol):
-    """The backing storage of one test: every store it makes sees the same data."""
-
-    def new_store(self) -> InsightStore:
-        """A new, not yet opened, store over this backing storage."""
-
-
-BackendFactory = Callable[[pathlib.Path], AbstractAsyncContextManager[StoreBackend]]
-
-
-@dataclass(frozen=True)
-class BackendSpec:
-    name: str
-    factory: BackendFactory
-    marks: tuple[pytest.MarkDecorator, ...] = field(default=())
+StoreBackend = Backend[InsightStore]
 
 
 @dataclass(frozen=True)
@@ -77,48 +70,27 @@ async def mongo_backend(tmp_path: pathlib.Path) -> AsyncIterator[StoreBackend]:
             await client.close()
 
 
-BACKENDS: tuple[BackendSpec, ...] = (
+BACKENDS: tuple[BackendSpec[InsightStore], ...] = (
     BackendSpec("sqlite", sqlite_backend),
     BackendSpec("mongo", mongo_backend, marks=(pytest.mark.mongo,)),
 )
-_BY_NAME = {spec.name: spec for spec in BACKENDS}
-_BACKEND_KEY = pytest.StashKey[StoreBackend]()
-
-# Opens a second store over the same storage as `insight_store` (closed after the test).
-ReopenStore = Callable[[], Awaitable[InsightStore]]
+ReopenStore = Reopen[InsightStore]
 
 
-@pytest.fixture(params=[pytest.param(spec.name, marks=spec.marks) for spec in BACKENDS])
+@pytest.fixture(params=backend_params(BACKENDS))
 async def insight_store(
     request: pytest.FixtureRequest, tmp_path: pathlib.Path
 ) -> AsyncIterator[InsightStore]:
-    spec = _BY_NAME[str(request.param)]
-    async with spec.factory(tmp_path) as backend:
-        request.node.stash[_BACKEND_KEY] = backend
-        store = backend.new_store()
-        await store.open()
-        try:
-            yield store
-        finally:
-            await store.close()
+    async for store in store_on_backend(BACKENDS, request, tmp_path):
+        yield store
 
 
 @pytest.fixture()
 async def reopen_store(
     request: pytest.FixtureRequest, insight_store: InsightStore
 ) -> AsyncIterator[ReopenStore]:
-    backend: StoreBackend = request.node.stash[_BACKEND_KEY]
-    opened: list[InsightStore] = []
-
-    async def reopen() -> InsightStore:
-        store = backend.new_store()
-        await store.open()
-        opened.append(store)
-        return store
-
-    yield reopen
-    for store in opened:
-        await store.close()
+    async with reopener(request) as reopen:
+        yield reopen
 
 
 @pytest.fixture()

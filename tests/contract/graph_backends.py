@@ -1,6 +1,6 @@
 """Fixtures of the GraphStore contract suite: one suite, run against every adapter.
 
-To run the suite against another adapter, add one `GraphBackendSpec` to
+To run the suite against another adapter, add one `BackendSpec` (tests/contract/backends.py) to
 `GRAPH_BACKENDS`: a name, a factory that provides the adapter's backing storage for one test (and
 cleans it up afterwards), and the marks it needs (e.g. `pytest.mark.neo4j`).
 """
@@ -8,34 +8,26 @@ cleans it up afterwards), and the marks it needs (e.g. `pytest.mark.neo4j`).
 from __future__ import annotations
 
 import pathlib
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass, field
-from typing import Protocol
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 import pytest
 
 from services.graph.store.neo4j import Neo4jGraphStore
 from services.graph.store.port import GraphStore
 from services.graph.store.sqlite import SqliteGraphStore
+from tests.contract.backends import (
+    Backend,
+    BackendSpec,
+    Reopen,
+    backend_params,
+    reopener,
+    store_on_backend,
+)
 from tests.engines import clear_neo4j, shared_neo4j_uri
 
-
-class GraphBackend(Protocol):
-    """The backing storage of one test: every store it makes sees the same data."""
-
-    def new_store(self) -> GraphStore:
-        """A new, not yet opened, store over this backing storage."""
-
-
-GraphBackendFactory = Callable[[pathlib.Path], AbstractAsyncContextManager[GraphBackend]]
-
-
-@dataclass(frozen=True)
-class GraphBackendSpec:
-    name: str
-    factory: GraphBackendFactory
-    marks: tuple[pytest.MarkDecorator, ...] = field(default=())
+GraphBackend = Backend[GraphStore]
 
 
 @dataclass(frozen=True)
@@ -75,45 +67,24 @@ async def neo4j_graph_backend(tmp_path: pathlib.Path) -> AsyncIterator[GraphBack
         clear_neo4j(uri)
 
 
-GRAPH_BACKENDS: tuple[GraphBackendSpec, ...] = (
-    GraphBackendSpec("sqlite", sqlite_graph_backend),
-    GraphBackendSpec("neo4j", neo4j_graph_backend, marks=(pytest.mark.neo4j,)),
+GRAPH_BACKENDS: tuple[BackendSpec[GraphStore], ...] = (
+    BackendSpec("sqlite", sqlite_graph_backend),
+    BackendSpec("neo4j", neo4j_graph_backend, marks=(pytest.mark.neo4j,)),
 )
-_BY_NAME = {spec.name: spec for spec in GRAPH_BACKENDS}
-_BACKEND_KEY = pytest.StashKey[GraphBackend]()
-
-# Opens a second store over the same storage as `graph_store` (closed after the test).
-ReopenGraphStore = Callable[[], Awaitable[GraphStore]]
+ReopenGraphStore = Reopen[GraphStore]
 
 
-@pytest.fixture(params=[pytest.param(spec.name, marks=spec.marks) for spec in GRAPH_BACKENDS])
+@pytest.fixture(params=backend_params(GRAPH_BACKENDS))
 async def graph_store(
     request: pytest.FixtureRequest, tmp_path: pathlib.Path
 ) -> AsyncIterator[GraphStore]:
-    spec = _BY_NAME[str(request.param)]
-    async with spec.factory(tmp_path) as backend:
-        request.node.stash[_BACKEND_KEY] = backend
-        store = backend.new_store()
-        await store.open()
-        try:
-            yield store
-        finally:
-            await store.close()
+    async for store in store_on_backend(GRAPH_BACKENDS, request, tmp_path):
+        yield store
 
 
 @pytest.fixture()
 async def reopen_graph_store(
     request: pytest.FixtureRequest, graph_store: GraphStore
 ) -> AsyncIterator[ReopenGraphStore]:
-    backend: GraphBackend = request.node.stash[_BACKEND_KEY]
-    opened: list[GraphStore] = []
-
-    async def reopen() -> GraphStore:
-        store = backend.new_store()
-        await store.open()
-        opened.append(store)
-        return store
-
-    yield reopen
-    for store in opened:
-        await store.close()
+    async with reopener(request) as reopen:
+        yield reopen
