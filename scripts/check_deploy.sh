@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # Offline checks of the compose deployment; no Docker engine needed, a few seconds. CI runs the
-# same tests through `make test` (pytest collects tests/unit/test_deploy_config.py).
+# same tests through `make test` (pytest collects tests/unit/deploy).
 #
 #   - the image entry point and the Mongo init script parse (sh -n; node --check when Node exists)
 #   - docker-compose.yml loads with compose-go, Docker Compose's own loader (schema, interpolation,
 #     profiles), when build/tools/bin/compose-check exists (deploy/compose-check; ~1 min to build)
 #   - promtool check config, only when build/tools/bin/promtool exists: compiling promtool takes
 #     far longer than this check may (see README.md ("Running on the scale-out engines")); the Python structural check always runs
-#   - tests/unit/test_deploy_config.py: docker-compose.yml, Dockerfile, .dockerignore and deploy/
+#   - tests/unit/deploy/test_compose.py, test_gateway_and_monitoring.py: docker-compose.yml, Dockerfile, .dockerignore and deploy/
 #     against the code (settings of services/common/config.py, ports, addresses, health checks,
 #     Prometheus targets, secrets, the entry point), and `envoy --mode validate` on the config the compose envoy service renders
-#   - tests/unit/test_observability_deploy.py: every metric the Grafana dashboard queries is one
+#   - tests/unit/deploy/test_observability_deploy.py: every metric the Grafana dashboard queries is one
 #     the code registers (prometheus_client's registry) or Envoy/redis-exporter export; the RQ
 #     workers and Envoy are Prometheus targets
 set -euo pipefail
@@ -41,4 +41,4 @@ else
   echo "promtool not installed ($PROMTOOL): Prometheus config checked structurally by pytest only"
 fi
 
-"$PY" -m pytest -q -p no:cacheprovider tests/unit/test_deploy_config.py tests/unit/test_observability_deploy.py
+"$PY" -m pytest -q -p no:cacheprovider tests/unit/deploy

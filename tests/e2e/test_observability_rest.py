@@ -19,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from gateway.stack import METRICS_PROCESSES, Stack
 from tests.conftest import bearer
 from tests.e2e.test_pipeline_rest import wait_for
-from tests.unit.test_deploy_config import ENVOY_METRICS
+from tests.unit.deploy.model import ENVOY_METRICS
 
 pytestmark = [pytest.mark.envoy, pytest.mark.redis]
 

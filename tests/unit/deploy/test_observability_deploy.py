@@ -15,7 +15,7 @@ import services.common.metrics
 import services.common.rq_metrics
 import services.worker.metrics
 from services.common.rq_metrics import QueueCollector
-from tests.unit.test_deploy_config import (
+from tests.unit.deploy.model import (
     ENVOY_METRICS,
     EXPORTER_METRICS,
     PROMETHEUS_METRICS,
