@@ -7,8 +7,7 @@ Collections of the database:
   epoch, as in SqliteInsightStore, so ordering and ties are the same. `text_folded` is
   `text.casefold()`, what the query filter searches (SQLite folds with the same function).
   `audio_blob` ({key, chunks, size}) names the chunks of the insight's voice note.
-- `insight_audio`: voice notes in chunks of at most 4 MiB, _id = "<key>:<n>" (a document may not
-  exceed 16 MiB; a voice note may be 25 MB).
+- `insight_audio`: voice notes in chunks (mongo_audio.py).
 - `graph_removals`: the outbox of deleted insights whose graph nodes must still go.
 
 No user value is ever read as a query operator: every value placed in a filter is checked to be
@@ -57,6 +56,8 @@ from services.insight.domain.models import (
     Status,
     User,
 )
+from services.insight.store.mongo_audio import COLLECTION as AUDIO_COLLECTION
+from services.insight.store.mongo_audio import DEFAULT_CHUNK_BYTES, AudioChunks
 from services.insight.store.mongo_documents import (
     Document,
     checked_integer,
@@ -71,7 +72,6 @@ from services.insight.store.mongo_documents import (
 )
 
 DEFAULT_DATABASE: Final = "insight"
-AUDIO_CHUNK_BYTES: Final = 4 * 1024 * 1024
 # Read without these: they serve queries and the voice note, not the domain.
 _INSIGHT_PROJECTION: Final = {"text_folded": False, "audio_blob": False}
 _STALE_STATUSES: Final = (Status.PENDING.value, Status.PROCESSING.value)
@@ -86,7 +86,7 @@ class MongoInsightStore:
         write_concern: str = "majority",
         read_preference: str = "primary",
         server_selection_timeout_ms: int = 10_000,
-        audio_chunk_bytes: int = AUDIO_CHUNK_BYTES,
+        audio_chunk_bytes: int = DEFAULT_CHUNK_BYTES,
     ) -> None:
         """`database` defaults to the one the URI names, else "insight"."""
         if not 0 < audio_chunk_bytes <= 8 * 1024 * 1024:
@@ -117,8 +117,8 @@ class MongoInsightStore:
         return self._database["insights"]
 
     @property
-    def _audio(self) -> AsyncCollection[Document]:
-        return self._database["insight_audio"]
+    def _audio(self) -> AudioChunks:
+        return AudioChunks(self._database[AUDIO_COLLECTION], self._audio_chunk_bytes)
 
     @property
     def _removals(self) -> AsyncCollection[Document]:
@@ -164,7 +164,7 @@ class MongoInsightStore:
         await insights.create_index(
             [("status", ASCENDING), ("update_us", ASCENDING)], name="insights_status_update"
         )
-        await db["insight_audio"].create_index(
+        await db[AUDIO_COLLECTION].create_index(
             [("key", ASCENDING), ("n", ASCENDING)], name="insight_audio_key_n"
         )
         await db["graph_removals"].create_index(
@@ -219,32 +219,14 @@ class MongoInsightStore:
         key = None
         if audio is not None:
             key = uuid.uuid4().hex
-            chunks = await self._write_audio(key, insight.id, bytes(audio))
+            chunks = await self._audio.write(key, insight.id, bytes(audio))
             document["audio_blob"] = {"key": key, "chunks": chunks, "size": Int64(len(audio))}
         try:
             await self._insights.insert_one(document)
         except DuplicateKeyError as exc:
             if key is not None:
-                await self._audio.delete_many({"key": key})
+                await self._audio.drop(key)
             raise AlreadyExists("this insight already exists") from exc
-
-    async def _write_audio(self, key: str, insight_id: str, data: bytes) -> int:
-        """Writes the chunks one by one: a 25 MB note in one batch would gain nothing and come
-        close to the 48 MB one message may carry."""
-        size = self._audio_chunk_bytes
-        count = 0
-        for n, start in enumerate(range(0, len(data), size)):
-            await self._audio.insert_one(
-                {
-                    "_id": f"{key}:{n}",
-                    "key": key,
-                    "n": n,
-                    "insight_id": insight_id,
-                    "data": data[start : start + size],
-                }
-            )
-            count += 1
-        return count
 
     @translate_errors
     async def get_insight(self, owner_id: str, insight_id: str) -> Insight | None:
@@ -270,18 +252,15 @@ class MongoInsightStore:
         blob = await self._audio_blob(insight_id)
         if blob is None:
             return None
-        key, expected = str(blob["key"]), int(blob["chunks"])
-        cursor = self._audio.find({"key": key}, projection={"n": True, "data": True}).sort(
-            "n", ASCENDING
-        )
-        chunks = [chunk async for chunk in cursor]
-        if [int(chunk["n"]) for chunk in chunks] != list(range(expected)):
+        key = str(blob["key"])
+        data = await self._audio.read(key, int(blob["chunks"]))
+        if data is None:
             # Deleted meanwhile (the chunks go after the insight), or damaged.
             again = await self._audio_blob(insight_id)
             if again is None or again["key"] != key:
                 return None
             raise Unavailable("the voice note is incomplete")
-        return b"".join(bytes(chunk["data"]) for chunk in chunks)
+        return data
 
     async def _audio_blob(self, insight_id: str) -> Document | None:
         doc = await self._insights.find_one({"_id": insight_id}, projection={"audio_blob": True})
@@ -356,7 +335,7 @@ class MongoInsightStore:
             return False  # a concurrent delete won; the removal record stands for both
         blob = deleted.get("audio_blob")
         if isinstance(blob, dict):
-            await self._audio.delete_many({"key": str(blob["key"])})
+            await self._audio.drop(str(blob["key"]))
         return True
 
     @translate_errors
