@@ -19,7 +19,7 @@ from services.common.errors import InvalidArgument, Unavailable
 from services.insight.domain.models import InsightFilter, PageCursor
 from services.insight.store.mongo import MongoInsightStore
 from services.insight.store.mongo_documents import parse_read_preference, parse_write_concern
-from tests.contract.test_insight_store import ALICE, T0, full_insight, make_insight
+from tests.contract.insight_samples import ALICE, T0, full_insight, make_insight
 from tests.engines import shared_ferretdb_uri
 
 pytestmark = pytest.mark.mongo
