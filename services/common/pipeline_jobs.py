@@ -14,8 +14,8 @@ from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
+from services.common.job_heartbeat import still_beating
 from services.common.request_context import job_meta
-from services.common.rq_worker import JOB_HEARTBEAT_SECONDS
 
 PIPELINE_QUEUE = "pipeline"
 # Referenced by name so the insight service never imports worker code.
@@ -23,9 +23,10 @@ PROCESS_INSIGHT_JOB = "services.worker.jobs.process_insight"
 JOB_TIMEOUT_SECONDS = 15 * 60  # a 10-minute voice note must fit
 _WAITING = {JobStatus.QUEUED, JobStatus.DEFERRED}
 OVERDUE = dt.timedelta(seconds=15)
-# A running job whose worker has not beaten for this long is taken for dead (killed, or its
-# machine gone): a few missed beats, so a busy moment is not mistaken for a death.
-SILENT_WORKER = dt.timedelta(seconds=4 * JOB_HEARTBEAT_SECONDS)
+# A failed job is kept a week to be looked at; a finished one only briefly: nothing reads its
+# result, and at 5 creates/s an hour of them held ~120 MiB of Redis.
+FAILED_JOB_TTL_SECONDS = 7 * 24 * 3600
+FINISHED_JOB_TTL_SECONDS = 300
 
 
 def pipeline_queue(connection: redis.Redis) -> Queue:
@@ -39,8 +40,7 @@ def process_job_id(insight_id: str, version: int) -> str:
 def is_in_hand(queue: Queue, insight_id: str, version: int) -> bool:
     """True when this version's job will get there without help: queued, scheduled for a retry
     that is not overdue (RQ's scheduler can die with a Redis outage, leaving retries stranded),
-    or running on a worker that still beats (services/common/rq_worker.JobHeartbeat).
-    Compares timestamps of different machines: their clocks are assumed to agree within seconds."""
+    or running on a worker that still beats (services/common/job_heartbeat.py)."""
     try:
         job = Job.fetch(process_job_id(insight_id, version), connection=queue.connection)
         status = job.get_status()
@@ -48,14 +48,10 @@ def is_in_hand(queue: Queue, insight_id: str, version: int) -> bool:
             due: dt.datetime = queue.scheduled_job_registry.get_scheduled_time(job)
             return bool(dt.datetime.now(dt.UTC) - due < OVERDUE)
         if status == JobStatus.STARTED:
-            beat = job.last_heartbeat
-            return beat is not None and dt.datetime.now(dt.UTC) - beat < SILENT_WORKER
+            return still_beating(job)
     except NoSuchJobError:
         return False
     return status in _WAITING
-
-
-FINISHED_JOB_TTL_SECONDS = 300
 
 
 def enqueue_process_insight(
@@ -79,8 +75,6 @@ def enqueue_process_insight(
         # The request id goes in meta, not the arguments: re-queueing a running job (the
         # sweeper) rewrites meta but RQ then saves the running job's arguments back over it.
         meta=job_meta(request_id),
-        # A failed job is kept a week to be looked at; a finished one only briefly: nothing
-        # reads its result, and at 5 creates/s an hour of them held ~120 MiB of Redis.
-        failure_ttl=7 * 24 * 3600,
+        failure_ttl=FAILED_JOB_TTL_SECONDS,
         result_ttl=FINISHED_JOB_TTL_SECONDS,
     )

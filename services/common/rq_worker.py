@@ -6,10 +6,8 @@ process's registry, served on INSIGHT_METRICS_PORT. with_scheduler runs the retr
 forked child that records no metrics), and a short maintenance interval restarts that scheduler
 soon if a Redis outage killed it.
 
-While a job runs, a thread writes its `last_heartbeat` every JOB_HEARTBEAT_SECONDS: SimpleWorker
-runs the job in the worker's own thread, so nothing else would show that a long job (a 10-minute
-voice note, a call waiting out its deadline) is still in hand; the pipeline's sweeper reads it
-(services/common/pipeline_jobs.py) before queueing a job again.
+While a job runs, it beats (services/common/job_heartbeat.py): the pipeline's sweeper leaves a
+job alone while its worker is alive.
 
 Every log line of a job, RQ's own included, carries the request id of the call that queued it
 (job.meta); lines between jobs carry the process's background id (services/common/logs.py).
@@ -17,25 +15,21 @@ Every log line of a job, RQ's own included, carries the request id of the call t
 
 from __future__ import annotations
 
-import logging
-import threading
 import time
 from typing import Any
 
 from prometheus_client import REGISTRY
-from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker
 from rq.job import Job, JobStatus
-from rq.utils import now, utcformat
 
 from services.common.config import Settings
+from services.common.job_heartbeat import JOB_HEARTBEAT_SECONDS, JobHeartbeat
 from services.common.metrics import start_metrics_server
 from services.common.redis_client import sync_redis
 from services.common.request_context import JOB_META_REQUEST_ID, request_id_var
 from services.common.rq_metrics import QueueCollector, observe_job
 
 MAINTENANCE_INTERVAL_SECONDS = 30
-JOB_HEARTBEAT_SECONDS = 5.0
 _RETRYING = {JobStatus.SCHEDULED, JobStatus.QUEUED}
 
 
@@ -51,37 +45,6 @@ class _RequestScopedQueue(Queue):
         if found is not None:
             request_id_var.set(job_request_id(found[0]))
         return found
-
-
-log = logging.getLogger(__name__)
-
-
-class JobHeartbeat:
-    """Beats for `job` every `interval` seconds from a thread of its own, until the block ends."""
-
-    def __init__(self, job: Job, interval: float = JOB_HEARTBEAT_SECONDS) -> None:
-        self._job = job
-        self._interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{job.id}", daemon=True)
-
-    def __enter__(self) -> JobHeartbeat:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _beat(self) -> None:
-        while not self._stop.wait(self._interval):
-            try:
-                # Only the field, never job.save(): the job's own thread owns the rest of it.
-                self._job.connection.hset(self._job.key, "last_heartbeat", utcformat(now()))
-            except RedisError:
-                # Redis is away: the job's own calls will say so; a missed beat only risks a
-                # duplicate run, which the pipeline tolerates.
-                log.warning("job heartbeat failed", extra={"job_id": self._job.id})
 
 
 class ObservedWorker(SimpleWorker):

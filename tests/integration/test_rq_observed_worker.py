@@ -23,8 +23,9 @@ from rq.job import Job, JobStatus
 from rq.utils import utcformat
 
 from gateway.processes import ManagedProcess, free_port, redis_ready
+from services.common.job_heartbeat import SILENT_WORKER
 from services.common.logs import JsonFormatter
-from services.common.pipeline_jobs import SILENT_WORKER, is_in_hand, process_job_id
+from services.common.pipeline_jobs import is_in_hand, process_job_id
 from services.common.request_context import job_meta
 from services.common.rq_metrics import QueueCollector
 from services.common.rq_worker import ObservedWorker
