@@ -71,14 +71,8 @@ class PipelineSteps:
 
     async def fail(self, insight_id: str, version: int, reason: str) -> None:
         insight = await self._current(insight_id, version)
-        failed = dataclasses.replace(
-            insight,
-            status=Status.FAILED,
-            status_reason=reason.strip()[:MAX_REASON_CHARS] or "processing failed",
-            update_time=utc_now(),
-        )
-        if not await self._store.replace_insight(failed, version):
-            raise Aborted("insight changed while being failed")
+        reason = reason.strip() or "processing failed"
+        await self._settle(insight, version, Status.FAILED, reason, "failed")
 
     async def defer(self, insight_id: str, version: int, reason: str) -> None:
         """Back to PENDING, with what it waits for: a dependency outage loses no insight. The
@@ -86,14 +80,19 @@ class PipelineSteps:
         insight = await self._current(insight_id, version)
         if insight.status in (Status.READY, Status.FAILED):
             raise FailedPrecondition(f"insight is already {insight.status.value}")
-        pending = dataclasses.replace(
+        await self._settle(insight, version, Status.PENDING, reason, "deferred")
+
+    async def _settle(
+        self, insight: Insight, version: int, status: Status, reason: str, action: str
+    ) -> None:
+        settled = dataclasses.replace(
             insight,
-            status=Status.PENDING,
+            status=status,
             status_reason=reason.strip()[:MAX_REASON_CHARS],
             update_time=utc_now(),
         )
-        if not await self._store.replace_insight(pending, version):
-            raise Aborted("insight changed while being deferred")
+        if not await self._store.replace_insight(settled, version):
+            raise Aborted(f"insight changed while being {action}")
 
     async def stale(self, older_than_seconds: int, limit: int) -> list[tuple[str, int]]:
         cutoff = to_micros(utc_now()) - older_than_seconds * 1_000_000
