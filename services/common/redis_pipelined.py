@@ -8,8 +8,8 @@ concurrent calls share it without a lock. Commands sent in one turn of the event
 one write, and one watchdog per connection (not a timer per call) fails the calls when Redis
 stops answering.
 
-Only integer, simple-string, error and arrays-of-integer replies are understood: EXISTS, EVAL of a
-script returning integers, AUTH and SELECT need no more. A lost connection or a late reply fails
+Only integer, simple-string, error and arrays-of-integer replies are understood: EVAL of a script
+returning integers, AUTH and SELECT need no more. A lost connection or a late reply fails
 the calls waiting on it (ConnectionError) and the next call connects again, so Redis being down
 surfaces exactly as with redis-py.
 """
@@ -135,7 +135,7 @@ class _Replies(asyncio.Protocol):
 
 
 class PipelinedRedis:
-    """EXISTS and EVAL (scripts answering integers) over one pipelined connection."""
+    """EVAL of scripts answering integers, over one pipelined connection."""
 
     def __init__(self, url: str, reply_timeout: float = REPLY_TIMEOUT_SECONDS) -> None:
         parts = urlsplit(url)
@@ -191,12 +191,6 @@ class PipelinedRedis:
         # No timer of its own: the connection's watchdog fails it if Redis stops answering, and
         # a caller that is cancelled leaves its reply to be consumed and dropped.
         return await replies.send(command)
-
-    async def count(self, *keys: str) -> int:
-        """How many of the keys exist."""
-        answer = await self._call(_command("EXISTS", *keys))
-        assert isinstance(answer, int)
-        return answer
 
     async def eval_ints(self, script: str, keys: list[str], args: list[str]) -> list[int]:
         """Runs a Lua script that returns an array of integers. EVAL, not EVALSHA: Redis looks

@@ -29,6 +29,12 @@ def start_redis(port: int, logs: pathlib.Path) -> ManagedProcess:
     return process
 
 
+async def count(client: PipelinedRedis, *keys: str) -> int:
+    """How many of the keys exist: a one-reply script, as the services' admission check is."""
+    (found,) = await client.eval_ints("return {redis.call('EXISTS', unpack(KEYS))}", list(keys), [])
+    return found
+
+
 def _auth_ready(port: int) -> bool:
     try:
         return bool(redis.Redis(port=port, password=PASSWORD, socket_timeout=1).ping())
@@ -51,10 +57,10 @@ async def test_counts_keys_of_the_urls_database(server: tuple[int, ManagedProces
     sync.set("b", "1")
     exists = PipelinedRedis(f"redis://:{PASSWORD}@127.0.0.1:{port}/3")
     try:
-        assert await exists.count("a", "b", "c") == 2
-        assert await exists.count("c") == 0
+        assert await count(exists, "a", "b", "c") == 2
+        assert await count(exists, "c") == 0
         other_db = PipelinedRedis(f"redis://:{PASSWORD}@127.0.0.1:{port}/0")
-        assert await other_db.count("a") == 0
+        assert await count(other_db, "a") == 0
         await other_db.close()
     finally:
         await exists.close()
@@ -67,7 +73,7 @@ async def test_concurrent_calls_get_their_own_replies(server: tuple[int, Managed
         sync.set(f"key-{n}", "1")
     exists = PipelinedRedis(f"redis://:{PASSWORD}@127.0.0.1:{port}/0")
     try:
-        answers = await asyncio.gather(*(exists.count(f"key-{n}") for n in range(300)))
+        answers = await asyncio.gather(*(count(exists, f"key-{n}") for n in range(300)))
         assert answers == [1 if n % 3 == 0 else 0 for n in range(300)]
     finally:
         await exists.close()
@@ -77,7 +83,7 @@ async def test_wrong_password_is_an_error(server: tuple[int, ManagedProcess]) ->
     port, _ = server
     exists = PipelinedRedis(f"redis://:wrong@127.0.0.1:{port}/0")
     with pytest.raises(ConnectionError):
-        await exists.count("a")
+        await count(exists, "a")
     await exists.close()
 
 
@@ -85,16 +91,16 @@ async def test_down_then_back(server: tuple[int, ManagedProcess], tmp_path: path
     port, process = server
     exists = PipelinedRedis(f"redis://:{PASSWORD}@127.0.0.1:{port}/0", reply_timeout=2.0)
     try:
-        assert await exists.count("x") == 0
+        assert await count(exists, "x") == 0
         process.stop()
         with pytest.raises(ConnectionError):
-            await exists.count("x")
+            await count(exists, "x")
         with pytest.raises(OSError):  # refused while nothing listens
-            await exists.count("x")
+            await count(exists, "x")
         restarted = start_redis(port, tmp_path / "again")
         try:
             redis.Redis(port=port, password=PASSWORD).set("x", "1")
-            assert await exists.count("x") == 1  # connected again by itself
+            assert await count(exists, "x") == 1  # connected again by itself
         finally:
             restarted.stop()
     finally:
@@ -107,16 +113,16 @@ async def test_a_frozen_redis_fails_the_waiting_calls_then_recovers(
     port, process = server
     client = PipelinedRedis(f"redis://:{PASSWORD}@127.0.0.1:{port}/0", reply_timeout=0.5)
     try:
-        assert await client.count("x") == 0
+        assert await count(client, "x") == 0
         os.kill(process.pid, signal.SIGSTOP)  # connected, but it never answers
         try:
-            waiting = [asyncio.ensure_future(client.count("x")) for _ in range(5)]
+            waiting = [asyncio.ensure_future(count(client, "x")) for _ in range(5)]
             done, _ = await asyncio.wait(waiting, timeout=30)
             assert len(done) == 5
             assert all(isinstance(call.exception(), ConnectionError) for call in waiting)
         finally:
             os.kill(process.pid, signal.SIGCONT)
-        assert await client.count("x") == 0  # a new connection; the late replies are not read
+        assert await count(client, "x") == 0  # a new connection; the late replies are not read
     finally:
         await client.close()
 
@@ -128,7 +134,7 @@ async def test_scripts_answer_arrays_in_order(server: tuple[int, ManagedProcess]
     try:
         answers = await asyncio.gather(
             *(client.eval_ints(script, ["counter"], [str(n)]) for n in range(100)),
-            client.count("counter"),
+            count(client, "counter"),
             client.eval_ints("return {}", [], []),
         )
         assert answers[:100] == [[n, n + 1, -1] for n in range(100)]
@@ -137,7 +143,7 @@ async def test_scripts_answer_arrays_in_order(server: tuple[int, ManagedProcess]
             await client.eval_ints("return redis.call('NOSUCHCOMMAND')", [], [])
         with pytest.raises(ConnectionError):  # not an array
             await client.eval_ints("return 7", [], [])
-        assert await client.count("counter") == 1  # the connection still works
+        assert await count(client, "counter") == 1  # the connection still works
     finally:
         await client.close()
 
