@@ -29,6 +29,10 @@ more than one document is ordered so that a failure between any two steps loses 
   becomes due when a later delete succeeds. A failure after the insight's delete leaves the
   record (the graph node goes) and at worst unreachable chunks. So a deleted insight's graph
   node is always removed eventually, and a live insight's never.
+
+replace_insight (a compare-and-set on `version`) is atomic on MongoDB. FerretDB v1 finds, then
+writes, so racing compare-and-sets can both win; the adapter's own callers take turns per insight,
+which leaves writers in different processes exposed, on FerretDB only.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from pymongo.errors import (
 
 from services.common.clock import from_micros, to_micros, utc_now
 from services.common.errors import AlreadyExists, InvalidArgument, Unavailable
+from services.common.keyed_lock import KeyedLock
 from services.insight.domain.models import (
     Insight,
     InsightFilter,
@@ -99,6 +104,7 @@ class MongoInsightStore:
         self._audio_chunk_bytes = audio_chunk_bytes
         self._client: AsyncMongoClient[Document] | None = None
         self._db: AsyncDatabase[Document] | None = None
+        self._replacing = KeyedLock()
 
     # --- connection and schema ---
 
@@ -306,14 +312,14 @@ class MongoInsightStore:
 
     @translate_errors
     async def replace_insight(self, insight: Insight, expected_version: int) -> bool:
-        result = await self._insights.update_one(
-            {
-                "_id": checked_text(insight.id, "id"),
-                "owner_id": checked_text(insight.owner_id, "owner_id"),
-                "version": checked_integer(expected_version, "expected_version"),
-            },
-            {"$set": insight_document(insight)},
-        )
+        selector = {
+            "_id": checked_text(insight.id, "id"),
+            "owner_id": checked_text(insight.owner_id, "owner_id"),
+            "version": checked_integer(expected_version, "expected_version"),
+        }
+        # Not needed on MongoDB; on FerretDB v1 (module docstring).
+        async with self._replacing.hold(insight.id):
+            result = await self._insights.update_one(selector, {"$set": insight_document(insight)})
         return result.matched_count == 1
 
     @translate_errors
