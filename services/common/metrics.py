@@ -19,10 +19,22 @@ RPC_HANDLED = Counter(
 )
 
 
+# (full method, code) -> its two labelled series; `labels()` locks and builds a key per call.
+# Bounded by the registered methods times the status codes.
+_RPC_SERIES: dict[tuple[str, str], tuple[Histogram, Counter]] = {}
+
+
 def observe_rpc(full_method: str, code: str, seconds: float) -> None:
-    service, _, method = full_method.lstrip("/").partition("/")
-    RPC_LATENCY.labels(service, method, code).observe(seconds)
-    RPC_HANDLED.labels(service, method, code).inc()
+    series = _RPC_SERIES.get((full_method, code))
+    if series is None:
+        service, _, method = full_method.lstrip("/").partition("/")
+        series = (
+            RPC_LATENCY.labels(service, method, code),
+            RPC_HANDLED.labels(service, method, code),
+        )
+        _RPC_SERIES[(full_method, code)] = series
+    series[0].observe(seconds)
+    series[1].inc()
 
 
 def start_metrics_server(port: int, host: str) -> None:

@@ -8,6 +8,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from insighttracker.auth.v1 import auth_pb2
 from insighttracker.insight.v1 import insight_pb2
+from services.common.clock import to_micros
 from services.insight.domain.models import Insight, InsightFilter, Source, Status, User
 
 SOURCE_TO_PROTO = {Source.TEXT: insight_pb2.Insight.TEXT, Source.AUDIO: insight_pb2.Insight.AUDIO}
@@ -22,9 +23,10 @@ STATUS_FROM_PROTO = {v: k for k, v in STATUS_TO_PROTO.items()}
 
 
 def timestamp(moment: dt.datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp
+    # From integer microseconds: Timestamp.FromDatetime does its calendar arithmetic in Python,
+    # a visible share of a GET's CPU (two timestamps per insight).
+    seconds, micros = divmod(to_micros(moment), 1_000_000)
+    return Timestamp(seconds=seconds, nanos=micros * 1000)
 
 
 def user_to_proto(user: User) -> auth_pb2.User:

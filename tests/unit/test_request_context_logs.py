@@ -34,3 +34,17 @@ def test_lines_outside_a_call_are_labelled_background() -> None:
         assert json.loads(JsonFormatter("nlp").format(record))["request_id"] == "req-2"
     finally:
         request_id_var.reset(token)
+
+
+def test_line_times_are_utc_to_the_millisecond_across_seconds() -> None:
+    formatter = JsonFormatter("nlp")
+    stamps = []
+    for second, msecs in ((1_795_716_181, 123), (1_795_716_181, 999), (1_795_716_182, 4)):
+        record = logging.makeLogRecord({"name": "x", "msg": "m", "levelname": "INFO"})
+        record.created, record.msecs = second + msecs / 1000, msecs
+        stamps.append(json.loads(formatter.format(record))["ts"])
+    assert stamps == [
+        "2026-11-26T18:03:01.123Z",
+        "2026-11-26T18:03:01.999Z",
+        "2026-11-26T18:03:02.004Z",
+    ]
