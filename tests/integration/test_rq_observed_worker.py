@@ -1,7 +1,8 @@
 """The RQ worker our processes run (services/common/rq_worker.py) on a real Redis: every log line
 of a job, RQ's own included, carries the request id it was queued with, lines after it the
 background id; job attempts are counted by outcome; a running job beats, so the pipeline's
-sweeper leaves it alone; the queue collector reads depth and age."""
+sweeper leaves it alone; the queue collector reads depth and age; the pipeline's timeout tally
+counts per insight version."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from services.common.pipeline_jobs import is_in_hand, process_job_id
 from services.common.request_context import job_meta
 from services.common.rq_metrics import QueueCollector
 from services.common.rq_worker import ObservedWorker
+from services.worker.timeout_tally import RedisTimeoutTally
 
 pytestmark = pytest.mark.redis
 HERE = "tests.integration.test_rq_observed_worker"
@@ -200,3 +202,13 @@ def test_a_started_job_whose_worker_went_silent_is_not_in_hand(connection: redis
     beat(SILENT_WORKER + dt.timedelta(seconds=1))
     assert not is_in_hand(queue, insight_id, 1)
     assert not is_in_hand(queue, uuid.uuid4().hex, 1)  # no job at all
+
+
+def test_the_timeout_tally_counts_each_version_apart_and_expires(connection: redis.Redis) -> None:
+    tally = RedisTimeoutTally(connection, ttl_seconds=60)
+    insight_id = uuid.uuid4().hex
+    assert [tally.add(insight_id, 1) for _ in range(3)] == [1, 2, 3]
+    assert tally.add(insight_id, 2) == 1  # an edit starts again
+    assert 0 < connection.ttl(RedisTimeoutTally.key(insight_id, 1)) <= 60
+    # A second process (another worker, or this one restarted) continues the same count.
+    assert RedisTimeoutTally(connection).add(insight_id, 1) == 4

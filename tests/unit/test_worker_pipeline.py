@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from services.worker.domain.pipeline import InsightPipeline, Outcome
+from services.worker.domain.pipeline import InsightPipeline, Outcome, TimeoutLimit
 from services.worker.domain.ports import (
     ClaimedInsight,
     PermanentError,
     RemoteError,
     TextAnalysis,
+    TimedOut,
     Transcript,
     TransientError,
 )
@@ -89,6 +90,59 @@ def test_a_permanent_error_fails_at_once() -> None:
     )
     assert outcome is Outcome.FAILED
     assert steps.calls == [("fail", "text is empty")]
+
+
+class Tally:
+    def __init__(self, broken: bool = False) -> None:
+        self.counts: dict[tuple[str, int], int] = {}
+        self.broken = broken
+
+    def add(self, insight_id: str, version: int) -> int:
+        if self.broken:
+            raise ConnectionError("redis down")
+        key = (insight_id, version)
+        self.counts[key] = self.counts.get(key, 0) + 1
+        return self.counts[key]
+
+
+def _last_attempts(error: Exception, limit: TimeoutLimit, times: int) -> list[Outcome]:
+    pipeline = InsightPipeline(Steps(), Nlp(error), timeout_limit=limit)
+    return [pipeline.run("i1", 1, last_attempt=True) for _ in range(times)]
+
+
+def test_a_version_that_keeps_timing_out_fails_at_the_limit() -> None:
+    steps = Steps()
+    timeout = TimedOut("DEADLINE_EXCEEDED: Deadline Exceeded")
+    pipeline = InsightPipeline(steps, Nlp(timeout), timeout_limit=TimeoutLimit(Tally(), 3))
+    outcomes = [pipeline.run("i1", 1, last_attempt=True) for _ in range(3)]
+    assert outcomes == [Outcome.DEFERRED, Outcome.DEFERRED, Outcome.FAILED]
+    assert [call for call, _ in steps.calls] == ["defer", "defer", "fail"]
+    assert steps.calls[-1][1] == (
+        "gave up after timing out in 3 rounds of retries: DEADLINE_EXCEEDED: Deadline Exceeded"
+    )
+
+
+def test_timeouts_before_the_last_attempt_are_not_counted() -> None:
+    tally = Tally()
+    pipeline = InsightPipeline(Steps(), Nlp(TimedOut("slow")), timeout_limit=TimeoutLimit(tally, 1))
+    with pytest.raises(TimedOut):
+        pipeline.run("i1", 1, last_attempt=False)
+    assert tally.counts == {}
+
+
+@pytest.mark.parametrize(
+    ("error", "limit"),
+    [
+        (TransientError("UNAVAILABLE: nlp down"), TimeoutLimit(Tally(), 1)),  # down: wait
+        (TimedOut("DEADLINE_EXCEEDED"), TimeoutLimit(Tally(), 0)),  # no limit
+        (TimedOut("DEADLINE_EXCEEDED"), TimeoutLimit(Tally(broken=True), 1)),  # cannot count
+    ],
+    ids=["unavailable", "limit-off", "tally-down"],
+)
+def test_outages_without_a_countable_timeout_always_defer(
+    error: Exception, limit: TimeoutLimit
+) -> None:
+    assert _last_attempts(error, limit, 5) == [Outcome.DEFERRED] * 5
 
 
 def test_backoff_requeues_at_once_then_doubles_up_to_the_cap() -> None:

@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from enum import Enum
 
 from services.worker.domain.ports import (
@@ -14,6 +15,8 @@ from services.worker.domain.ports import (
     Nlp,
     PermanentError,
     StageObserver,
+    TimedOut,
+    TimeoutTally,
     Transcript,
     TransientError,
 )
@@ -45,6 +48,16 @@ class _Unobserved:
         pass
 
 
+@dataclass(frozen=True)
+class TimeoutLimit:
+    """A version deferred on a timeout this many times is FAILED instead: a dependency that is
+    down refuses calls at once, so timing out again and again means this input cannot be done
+    within the deadline (e.g. a very long voice note), and waiting would retry it forever."""
+
+    tally: TimeoutTally
+    max_deferrals: int
+
+
 class InsightPipeline:
     def __init__(
         self,
@@ -52,11 +65,13 @@ class InsightPipeline:
         nlp: Nlp,
         graph: Graph | None = None,
         observer: StageObserver | None = None,
+        timeout_limit: TimeoutLimit | None = None,
     ) -> None:
         self._insights = insights
         self._nlp = nlp
         self._graph = graph
         self._observer = observer or _Unobserved()
+        self._timeout_limit = timeout_limit
 
     def run(self, insight_id: str, version: int, last_attempt: bool) -> Outcome:
         """Processes one version. Errors other than a permanent one propagate (the queue retries)
@@ -120,21 +135,32 @@ class InsightPipeline:
             self._insights.fail(insight_id, version, reason)
 
     def _give_up(self, insight_id: str, version: int, error: Exception) -> Outcome:
-        """After the last attempt: a service still down defers it, anything else fails it."""
-        deferred = isinstance(error, TransientError)
-        reason = (
-            f"waiting for a service to come back: {error}"
-            if deferred
-            else f"gave up after retries: {error}"
-        )
-        log.log(
-            logging.WARNING if deferred else logging.ERROR,
-            "insight deferred" if deferred else "insight failed",
-            extra={"insight_id": insight_id, "reason": reason},
-        )
-        if deferred:
+        """After the last attempt: a service still down defers it, anything else fails it, and
+        so does timing out too often (TimeoutLimit)."""
+        timeouts = self._timeouts_so_far(insight_id, version, error)
+        if isinstance(error, TransientError) and not timeouts:
+            reason = f"waiting for a service to come back: {error}"
+            log.warning("insight deferred", extra={"insight_id": insight_id, "reason": reason})
             with self._stage("defer"):
                 self._insights.defer(insight_id, version, reason)
             return Outcome.DEFERRED
+        if timeouts:
+            reason = f"gave up after timing out in {timeouts} rounds of retries: {error}"
+        else:
+            reason = f"gave up after retries: {error}"
+        log.error("insight failed", extra={"insight_id": insight_id, "reason": reason})
         self._fail(insight_id, version, reason)
         return Outcome.FAILED
+
+    def _timeouts_so_far(self, insight_id: str, version: int, error: Exception) -> int:
+        """The count of timed-out deferrals of this version, this one included, once it reaches
+        the limit; else 0. A tally that cannot count never fails an insight."""
+        limit = self._timeout_limit
+        if limit is None or limit.max_deferrals <= 0 or not isinstance(error, TimedOut):
+            return 0
+        try:
+            count = limit.tally.add(insight_id, version)
+        except Exception:
+            log.warning("timeout tally unavailable", exc_info=True)
+            return 0
+        return count if count >= limit.max_deferrals else 0

@@ -11,7 +11,13 @@ class PermanentError(Exception):
 
 
 class TransientError(Exception):
-    """A dependency is down or slow: retry later, however long it takes."""
+    """A dependency is down or slow: retry later, however long it takes (but see TimedOut)."""
+
+
+class TimedOut(TransientError):
+    """A dependency answered nothing within the deadline: usually an outage, but the same input
+    timing out again and again (a voice note too long to transcribe in time) would wait forever,
+    so the pipeline counts these per insight version (TimeoutTally) and gives up at a limit."""
 
 
 class RemoteError(Exception):
@@ -69,6 +75,12 @@ class Nlp(Protocol):
 
 class Graph(Protocol):
     def link(self, claimed: ClaimedInsight, text: str, analysis: TextAnalysis) -> None: ...
+
+
+class TimeoutTally(Protocol):
+    def add(self, insight_id: str, version: int) -> int:
+        """Records that this version was deferred once more on a timeout; returns the count."""
+        ...
 
 
 class StageObserver(Protocol):
