@@ -5,54 +5,9 @@ from __future__ import annotations
 import pytest
 
 from services.worker.domain.pipeline import InsightPipeline, Outcome, TimeoutLimit
-from services.worker.domain.ports import (
-    ClaimedInsight,
-    PermanentError,
-    RemoteError,
-    TextAnalysis,
-    TimedOut,
-    Transcript,
-    TransientError,
-)
+from services.worker.domain.ports import PermanentError, RemoteError, TimedOut, TransientError
 from services.worker.domain.requeue import RequeueBackoff
-
-CLAIMED = ClaimedInsight("i1", 1, "ann", "Tokyo has great ramen", None, "")
-
-
-class Steps:
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, str]] = []
-
-    def claim(self, insight_id: str, version: int) -> ClaimedInsight | None:
-        return CLAIMED
-
-    def complete(
-        self, claimed: ClaimedInsight, analysis: TextAnalysis, transcript: Transcript | None
-    ) -> bool:
-        self.calls.append(("complete", ""))
-        return True
-
-    def fail(self, insight_id: str, version: int, reason: str) -> None:
-        self.calls.append(("fail", reason))
-
-    def defer(self, insight_id: str, version: int, reason: str) -> None:
-        self.calls.append(("defer", reason))
-
-    def stale(self, older_than_seconds: int, limit: int) -> list[tuple[str, int]]:
-        return []
-
-
-class Nlp:
-    def __init__(self, error: Exception | None) -> None:
-        self.error = error
-
-    def analyze(self, owner_id: str, insight_id: str, text: str) -> TextAnalysis:
-        if self.error is not None:
-            raise self.error
-        return TextAnalysis("en", [], ["ramen"], "food", 0.9)
-
-    def transcribe(self, content_type: str, audio: bytes) -> Transcript:
-        raise AssertionError("a text insight is never transcribed")
+from tests.unit.worker_fakes import Nlp, Steps, Tally
 
 
 @pytest.mark.parametrize(
@@ -90,19 +45,6 @@ def test_a_permanent_error_fails_at_once() -> None:
     )
     assert outcome is Outcome.FAILED
     assert steps.calls == [("fail", "text is empty")]
-
-
-class Tally:
-    def __init__(self, broken: bool = False) -> None:
-        self.counts: dict[tuple[str, int], int] = {}
-        self.broken = broken
-
-    def add(self, insight_id: str, version: int) -> int:
-        if self.broken:
-            raise ConnectionError("redis down")
-        key = (insight_id, version)
-        self.counts[key] = self.counts.get(key, 0) + 1
-        return self.counts[key]
 
 
 def _last_attempts(error: Exception, limit: TimeoutLimit, times: int) -> list[Outcome]:

@@ -8,66 +8,9 @@ import pytest
 from prometheus_client import REGISTRY
 
 from services.worker.domain.pipeline import InsightPipeline, Outcome
-from services.worker.domain.ports import (
-    ClaimedInsight,
-    PermanentError,
-    TextAnalysis,
-    Transcript,
-    TransientError,
-)
+from services.worker.domain.ports import PermanentError, TransientError
 from services.worker.metrics import PrometheusStageObserver
-
-ANALYSIS = TextAnalysis("en", [("Berlin", "GPE")], ["berlin"], "travel", 0.9, [0.1, 0.2])
-
-
-class Steps:
-    def __init__(self, claimable: bool = True, audio: bytes | None = None) -> None:
-        self.claimable = claimable
-        self.audio = audio
-        self.fail_raises: Exception | None = None
-        self.failed: list[str] = []
-        self.deferred: list[str] = []
-
-    def claim(self, insight_id: str, version: int) -> ClaimedInsight | None:
-        if not self.claimable:
-            return None
-        return ClaimedInsight(insight_id, version, "owner", "Berlin in May", self.audio, "wav")
-
-    def complete(
-        self, claimed: ClaimedInsight, analysis: TextAnalysis, transcript: Transcript | None
-    ) -> bool:
-        return True
-
-    def fail(self, insight_id: str, version: int, reason: str) -> None:
-        if self.fail_raises:
-            raise self.fail_raises
-        self.failed.append(reason)
-
-    def defer(self, insight_id: str, version: int, reason: str) -> None:
-        if self.fail_raises:
-            raise self.fail_raises
-        self.deferred.append(reason)
-
-    def stale(self, older_than_seconds: int, limit: int) -> list[tuple[str, int]]:
-        return []
-
-
-class Nlp:
-    def __init__(self, error: Exception | None = None) -> None:
-        self.error = error
-
-    def analyze(self, owner_id: str, insight_id: str, text: str) -> TextAnalysis:
-        if self.error:
-            raise self.error
-        return ANALYSIS
-
-    def transcribe(self, content_type: str, audio: bytes) -> Transcript:
-        return Transcript("Berlin in May", 1.5)
-
-
-class Graph:
-    def link(self, claimed: ClaimedInsight, text: str, analysis: TextAnalysis) -> None:
-        pass
+from tests.unit.worker_fakes import Graph, Nlp, Steps
 
 
 class Recorder:
@@ -144,7 +87,7 @@ def test_other_error_on_the_last_attempt_fails_the_insight() -> None:
 
 def test_an_error_escaping_the_last_attempt_is_an_error() -> None:
     steps = Steps()
-    steps.fail_raises = TransientError("insight service down too")
+    steps.settle_raises = TransientError("insight service down too")
     recorder = Recorder()
     pipeline = InsightPipeline(steps, Nlp(TransientError("down")), Graph(), recorder)
     with pytest.raises(TransientError):
