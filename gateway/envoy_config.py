@@ -139,18 +139,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--admin-port", type=int, required=True)
     parser.add_argument("--descriptor", type=pathlib.Path, required=True)
     parser.add_argument("--upstream", type=_upstream, action="append", required=True)
-    parser.add_argument("--rate-limit-tokens", type=int, default=200)
-    parser.add_argument("--rate-limit-fill", type=int, default=100)
-    defaults = GatewaySettings
+    defaults = GatewaySettings  # one source for every default: the dataclass's fields
+    parser.add_argument("--rate-limit-tokens", type=int, default=defaults.rate_limit_tokens)
+    parser.add_argument("--rate-limit-fill", type=int, default=defaults.rate_limit_fill_per_second)
     parser.add_argument("--ip-rate-limit-tokens", type=int, default=defaults.ip_rate_limit_tokens)
     parser.add_argument(
         "--ip-rate-limit-fill", type=int, default=defaults.ip_rate_limit_fill_per_second
     )
     parser.add_argument("--xff-trusted-hops", type=int, default=defaults.xff_trusted_hops)
-    parser.add_argument("--max-request-bytes", type=int, default=GatewaySettings.max_request_bytes)
-    parser.add_argument(
-        "--route-timeout", type=float, default=GatewaySettings.route_timeout_seconds
-    )
+    parser.add_argument("--max-request-bytes", type=int, default=defaults.max_request_bytes)
+    parser.add_argument("--route-timeout", type=float, default=defaults.route_timeout_seconds)
     parser.add_argument("--out", type=pathlib.Path, required=True)
     args = parser.parse_args(argv)
     upstreams: dict[str, tuple[str, int]] = {}
