@@ -31,9 +31,9 @@ _OBSOLETE = {
     grpc.StatusCode.FAILED_PRECONDITION,
 }
 # Codes that mean "the service is down or overloaded": wait for it, never fail the insight.
+# DEADLINE_EXCEEDED is transient too, but its own kind (TimedOut): repeated, it fails a version.
 _TRANSIENT = {
     grpc.StatusCode.UNAVAILABLE,
-    grpc.StatusCode.DEADLINE_EXCEEDED,
     grpc.StatusCode.RESOURCE_EXHAUSTED,
 }
 
