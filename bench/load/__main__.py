@@ -52,6 +52,11 @@ def _line(name: str, report: Report) -> str:
     )
 
 
+def _print_run(name: str, report: Report) -> None:
+    print(_line(name, report))
+    print(f"  CPU ms per request: {report['cpu_ms_per_request']}")
+
+
 def _closed(url: str, targets: list[Target], args: argparse.Namespace) -> Report:
     return loadgen.run(
         url, targets, mode="closed", seconds=args.seconds, connections=args.connections
@@ -93,17 +98,24 @@ def _measured(pids: dict[str, int], run: Callable[[], Report]) -> Report:
     return report
 
 
+def _pids(stack: Stack) -> dict[str, int]:
+    return {name: p.pid for name, p in stack.processes.items()}
+
+
 def reads(stack: Stack, targets: list[Target], args: argparse.Namespace) -> Report:
-    pids = {name: p.pid for name, p in stack.processes.items()}
-    return _measured(pids, functools.partial(_closed, stack.config.rest_url, targets, args))
+    return _measured(_pids(stack), functools.partial(_closed, stack.config.rest_url, targets, args))
 
 
 def reads_at_rate(stack: Stack, targets: list[Target], args: argparse.Namespace) -> Report:
-    pids = {name: p.pid for name, p in stack.processes.items()}
     url = stack.config.rest_url
     return _measured(
-        pids, functools.partial(_open, url, targets, args, args.read_rate, args.seconds)
+        _pids(stack), functools.partial(_open, url, targets, args, args.read_rate, args.seconds)
     )
+
+
+def bare_reads(baseline: BareGateway, args: argparse.Namespace) -> Report:
+    run = functools.partial(_closed, baseline.config.rest_url, baseline.targets, args)
+    return _measured(baseline.pids, run)
 
 
 def paired_reads(
@@ -115,12 +127,9 @@ def paired_reads(
     with BareGateway(args.replicas) as baseline:
         for n in range(args.pairs):
             project = reads(stack, targets, args)
-            print(_line(f"[{n + 1}] GET /insights/{{id}}", project))
-            print(f"  CPU ms per request: {project['cpu_ms_per_request']}")
-            run = functools.partial(_closed, baseline.config.rest_url, baseline.targets, args)
-            bare = _measured(baseline.pids, run)
-            print(_line(f"[{n + 1}] bare GET, same Envoy template", bare))
-            print(f"  CPU ms per request: {bare['cpu_ms_per_request']}")
+            _print_run(f"[{n + 1}] GET /insights/{{id}}", project)
+            bare = bare_reads(baseline, args)
+            _print_run(f"[{n + 1}] bare GET, same Envoy template", bare)
             pairs.append({"reads": project, "bare": bare})
     return pairs
 
@@ -200,16 +209,20 @@ def main() -> None:
             people = prepare(client, args.users, args.insights_per_user)
             print(f"\n== {args.replicas} insight process(es), {args.connections} connections ==")
             targets = read_targets(people)
-            if "reads" not in args.skip and "bare" not in args.skip:
+            run_reads, run_bare = "reads" not in args.skip, "bare" not in args.skip
+            if run_reads and run_bare:
                 results["pairs"] = paired_reads(stack, targets, args)
                 results["ratio"] = print_ratios(results["pairs"])
-            elif "reads" not in args.skip:
+            elif run_reads:
                 results["reads"] = reads(stack, targets, args)
-                print(_line("GET /insights/{id}", results["reads"]))
-            if "reads" not in args.skip:
+                _print_run("GET /insights/{id}", results["reads"])
+            elif run_bare:
+                with BareGateway(args.replicas) as baseline:
+                    results["bare"] = bare_reads(baseline, args)
+                _print_run("bare GET, same Envoy template", results["bare"])
+            if run_reads:
                 results["reads_at_rate"] = reads_at_rate(stack, targets, args)
-                print(_line(f"GET at {args.read_rate:.0f} req/s", results["reads_at_rate"]))
-                print(f"  CPU ms per request: {results['reads_at_rate']['cpu_ms_per_request']}")
+                _print_run(f"GET at {args.read_rate:.0f} req/s", results["reads_at_rate"])
             if "mixed" not in args.skip:
                 login(client, people)
                 results["mixed"] = mixed(stack, mixed_targets(people, args.mix), args)
