@@ -23,6 +23,7 @@ from services.assistant.domain.suggestions import Suggester
 from services.assistant.domain.training import TrainingService
 from services.assistant.store.sqlite import STORE_FILE, SqliteAssistantStore
 from services.assistant.training_queue import RqTrainingQueue
+from services.common.admission import CallAdmission
 from services.common.change_feed import InsightChangeFeed
 from services.common.clients import ServiceCredential, async_channel
 from services.common.config import Settings
@@ -31,7 +32,6 @@ from services.common.logs import configure_logging
 from services.common.redis_client import async_redis
 from services.common.server import Registration, serve
 from services.common.theme_models import ThemeModelRegistry
-from services.common.token_state import TokenState
 from services.common.tokens import TokenCodec
 
 ASSISTANT_SERVICE = assistant_pb2.DESCRIPTOR.services_by_name["AssistantService"].full_name
@@ -80,7 +80,8 @@ async def main() -> None:
                 lambda s: assistant_pb2_grpc.add_AssistantServiceServicer_to_server(servicer, s),
             )
         ],
-        authenticator=Authenticator(codec, TokenState.from_settings(redis, settings)),
+        # Revocations and per-person limits as on every service: a logged-out token stops here too.
+        authenticator=Authenticator(codec, CallAdmission.from_settings(settings)),
         policy=POLICY,
         on_stop=close,
     )

@@ -18,6 +18,7 @@ from typing import Any, TypeAlias
 import grpc
 from grpc_status import rpc_status
 
+from services.common.admission import CallAdmission
 from services.common.deadlines import adopt_incoming
 from services.common.errors import (
     INTERNAL_STATUS,
@@ -29,7 +30,6 @@ from services.common.errors import (
 )
 from services.common.metrics import observe_rpc
 from services.common.request_context import Caller, caller_var, new_request_id, request_id_var
-from services.common.token_state import TokenState
 from services.common.tokens import TokenCodec
 
 log = logging.getLogger("rpc")
@@ -61,9 +61,17 @@ class AccessPolicy:
 
 
 class Authenticator:
-    def __init__(self, codec: TokenCodec, token_state: TokenState | None) -> None:
+    def __init__(self, codec: TokenCodec, admission: CallAdmission | None) -> None:
         self._codec = codec
-        self._token_state = token_state
+        self._admission = admission  # None: no revocation check or per-person limit
+
+    def start(self) -> None:
+        if self._admission is not None:
+            self._admission.start()
+
+    async def close(self) -> None:
+        if self._admission is not None:
+            await self._admission.close()
 
     async def authenticate(self, authorization: str, rule: Access) -> Caller | None:
         """`authorization`: the call's authorization header ("" when it has none)."""
@@ -79,11 +87,9 @@ class Authenticator:
             return caller
         if caller.service:
             return caller  # services may act on a person's behalf in internal calls
-        if self._token_state is None:
+        if self._admission is None:
             return caller
-        admission = await self._token_state.admit(
-            caller.token_id, caller.session_id, caller.user_id
-        )
+        admission = await self._admission.admit(caller.token_id, caller.session_id, caller.user_id)
         if admission.revoked:
             raise Unauthenticated("access token revoked")
         if admission.retry_after_seconds:

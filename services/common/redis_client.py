@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import redis
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from services.common.redis_pipelined import PipelinedRedis
 
@@ -14,6 +16,17 @@ SOCKET_TIMEOUT_SECONDS = 5.0
 def async_redis(url: str) -> aioredis.Redis:
     return aioredis.Redis.from_url(
         url, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS, socket_timeout=SOCKET_TIMEOUT_SECONDS
+    )
+
+
+def subscriber_redis(url: str) -> aioredis.Redis:
+    """For a subscription that must notice every lost connection: redis-py's retries would
+    reconnect and resubscribe silently, skipping whatever was published in between."""
+    return aioredis.Redis.from_url(
+        url,
+        socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        socket_timeout=SOCKET_TIMEOUT_SECONDS,
+        retry=Retry(NoBackoff(), 0),
     )
 
 

@@ -61,6 +61,7 @@ async def serve(
     )
     for registration in registrations:
         registration.add_to_server(server)
+    authenticator.start()
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     names = [r.service_name for r in registrations]
@@ -87,4 +88,5 @@ async def serve(
     await server.stop(GRACE_SECONDS)
     if on_stop is not None:
         await on_stop()
+    await authenticator.close()
     log.info("stopped")

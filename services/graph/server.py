@@ -13,13 +13,13 @@ from insighttracker.graph.v1 import (
     graph_pb2,
     graph_pb2_grpc,
 )
+from services.common.admission import CallAdmission
 from services.common.clients import async_channel
 from services.common.config import Settings
 from services.common.interceptors import AccessPolicy, Authenticator
 from services.common.logs import configure_logging
 from services.common.redis_client import async_redis
 from services.common.server import Registration, serve
-from services.common.token_state import TokenState
 from services.common.tokens import TokenCodec
 from services.graph.api import GraphServicer
 from services.graph.domain.feedback import FeedbackLearner
@@ -88,8 +88,8 @@ async def main() -> None:
                 ),
             ),
         ],
-        # Revocation is checked in Redis, as on every service: a logged-out token stops here too.
-        authenticator=Authenticator(codec, TokenState.from_settings(redis, settings)),
+        # Revocations and per-person limits as on every service: a logged-out token stops here too.
+        authenticator=Authenticator(codec, CallAdmission.from_settings(settings)),
         policy=POLICY,
         on_stop=close,
     )

