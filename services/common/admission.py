@@ -20,6 +20,7 @@ from redis.exceptions import RedisError
 
 from services.common.call_counter import (
     ADD_CALLS_SCRIPT,
+    FLUSH_INTERVAL_SECONDS,
     KEY_PREFIX,
     PersonCallCounter,
     UserRateLimit,
@@ -50,6 +51,10 @@ return {0, calls, left}
 """
 
 
+# Access tokens are checked against their `exp` by this process's clock and issued by another's.
+CLOCK_MARGIN_SECONDS = 60
+
+
 @dataclass(frozen=True)
 class Admission:
     revoked: bool
@@ -63,8 +68,10 @@ class CallAdmission:
         mirror: RevocationMirror | None,
         rate_limit: UserRateLimit,
         pipelined: PipelinedRedis | None = None,
+        flush_interval: float = FLUSH_INTERVAL_SECONDS,
     ) -> None:
         self._client = client
+        self._flush_interval = flush_interval
         self._mirror = mirror
         self._rate_limit = rate_limit
         # Scripts go over the pipelined connection where there is one: same Redis, same
@@ -77,7 +84,10 @@ class CallAdmission:
     def from_settings(cls, settings: Settings) -> CallAdmission:
         return cls(
             async_redis(settings.redis_url),
-            RevocationMirror(subscriber_redis(settings.redis_url)),
+            RevocationMirror(
+                subscriber_redis(settings.redis_url),
+                session_horizon_seconds=settings.access_token_ttl_seconds + CLOCK_MARGIN_SECONDS,
+            ),
             UserRateLimit(settings.user_rate_limit, settings.user_rate_window_seconds),
             pipelined_redis(settings.redis_url),
         )
@@ -86,7 +96,7 @@ class CallAdmission:
         """Starts following revocations and flushing call counts (needs a running loop)."""
         if self._mirror is not None:
             self._tasks.append(asyncio.create_task(self._mirror.run_forever()))
-        self._tasks.append(asyncio.create_task(self._counter.run_forever()))
+        self._tasks.append(asyncio.create_task(self._counter.run_forever(self._flush_interval)))
 
     async def close(self) -> None:
         for task in self._tasks:

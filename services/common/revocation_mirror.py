@@ -89,10 +89,20 @@ async def wait_for_acknowledgements(
 
 
 class RevocationMirror:
-    def __init__(self, client: aioredis.Redis, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        session_horizon_seconds: float = math.inf,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         # A client of its own, without redis-py's silent reconnects: a reconnect could skip a
         # message, so every lost connection must end in a reload.
         self._client = client
+        # A revoked session stays revoked in Redis as long as its refresh tokens live (days), but
+        # only access tokens issued before the revocation can still name it, and they expire
+        # within an access token's lifetime: the mirror keeps sessions that long (plus a margin
+        # for clocks), so its memory follows recent logouts, not a month of them.
+        self._session_horizon = session_horizon_seconds
         self._clock = clock
         self._tokens: dict[str, float] = {}
         self._families: dict[str, float] = {}
@@ -161,7 +171,8 @@ class RevocationMirror:
                 raise ConnectionError(f"subscription changed ({message['type']})")
             revocation = Revocation.decode(message["data"])
             self._tokens.update(revocation.tokens)
-            self._families.update(revocation.families)
+            horizon = self._clock() + self._session_horizon
+            self._families.update((k, min(v, horizon)) for k, v in revocation.families.items())
             async with self._client.pipeline(transaction=False) as pipe:
                 pipe.rpush(revocation.ack_key, "1")
                 pipe.expire(revocation.ack_key, 60)
@@ -182,12 +193,13 @@ class RevocationMirror:
                         pipe.pttl(key)
                     lefts = await pipe.execute()
                 now = self._clock()
+                horizon = now + self._session_horizon if prefix == FAMILY_KEY_PREFIX else math.inf
                 for key, left in zip(batch, lefts, strict=True):
                     name = key.decode() if isinstance(key, bytes) else str(key)
                     if left == -1:  # no expiry: revoked for good
-                        expiries[name[len(prefix) :]] = math.inf
+                        expiries[name[len(prefix) :]] = horizon
                     elif left >= 0:  # -2: expired between SCAN and PTTL
-                        expiries[name[len(prefix) :]] = now + left / 1000
+                        expiries[name[len(prefix) :]] = min(now + left / 1000, horizon)
             found.append(expiries)
         return found[0], found[1]
 
