@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
 
@@ -70,14 +71,19 @@ async def wait_for_acknowledgements(
     client: aioredis.Redis, revocation: Revocation, receivers: int
 ) -> int:
     """After publishing: waits until `receivers` processes acknowledged (or the timeout);
-    returns how many did."""
+    returns how many did. Never raises for Redis: the revocation is already committed, and a
+    process that lost Redis meanwhile has lost its subscription too, so it checks every call in
+    Redis until it has reloaded."""
     deadline = time.monotonic() + ACK_TIMEOUT_SECONDS
     acknowledged = 0
-    while acknowledged < receivers and (left := deadline - time.monotonic()) > 0:
-        if await client.blpop([revocation.ack_key], timeout=left) is None:
-            break
-        acknowledged += 1
-    await client.delete(revocation.ack_key)
+    try:
+        while acknowledged < receivers and (left := deadline - time.monotonic()) > 0:
+            if await client.blpop([revocation.ack_key], timeout=left) is None:
+                break
+            acknowledged += 1
+        await client.delete(revocation.ack_key)
+    except (RedisError, OSError) as exc:
+        log.warning("revocation acknowledgements unreadable: %s", exc)
     if acknowledged < receivers:
         log.warning(
             "revocation acknowledged by %d of %d processes in %.1f s",

@@ -31,7 +31,7 @@ _PREFIX = "auth"
 
 # Atomically swaps the family's current token hash: answers {1} on success, {-1} when the
 # family is unknown or revoked, and on a stale token (reuse) revokes the family, publishes
-# ARGV[4] to the revocation channel KEYS[3] and answers {0, processes that received it}.
+# ARGV[4] to the revocation channel ARGV[5] and answers {0, processes that received it}.
 _ROTATE = """
 local family = KEYS[1]
 local revoked = KEYS[2]
@@ -41,7 +41,7 @@ if not current then return {-1} end
 if current ~= ARGV[1] then
   redis.call('SET', revoked, '1', 'EX', ARGV[3])
   redis.call('DEL', family)
-  return {0, redis.call('PUBLISH', KEYS[3], ARGV[4])}
+  return {0, redis.call('PUBLISH', ARGV[5], ARGV[4])}
 end
 redis.call('HSET', family, 'current', ARGV[2])
 redis.call('EXPIRE', family, ARGV[3])
@@ -116,12 +116,13 @@ class TokenState:
         revocation = Revocation(families={family_id: time.time() + self._refresh_ttl})
         try:
             result = await self._rotate(
-                keys=[self._family_key(family_id), self._revoked_family_key(family_id), CHANNEL],
+                keys=[self._family_key(family_id), self._revoked_family_key(family_id)],
                 args=[
                     _digest(presented),
                     _digest(replacement),
                     self._refresh_ttl,
                     revocation.encode(),
+                    CHANNEL,
                 ],
             )
             if int(result[0]) == 0:

@@ -283,3 +283,14 @@ async def test_the_mirror_keeps_a_revoked_session_only_while_its_access_tokens_c
         assert await token_state.rotate("fam-new", "any", "next") is RotationOutcome.UNKNOWN
     finally:
         await admission.close()
+
+
+async def test_a_revoker_is_not_failed_by_redis_after_the_revocation_is_committed() -> None:
+    """The acknowledgements are read after the revocation's transaction: Redis gone by then
+    costs a warning, not an error for a logout that has already taken effect."""
+    unreachable = async_redis(f"redis://127.0.0.1:{free_port()}/0")
+    try:
+        revocation = Revocation(tokens={"tok-1": time.time() + 60})
+        assert await wait_for_acknowledgements(unreachable, revocation, receivers=2) == 0
+    finally:
+        await unreachable.aclose()
