@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
@@ -107,6 +106,8 @@ class CallAdmission:
         self._tasks.clear()
         with contextlib.suppress(RedisError, OSError):
             await self.flush_counts()  # calls counted here still count after a restart
+        if self._mirror is not None:
+            await self._mirror.close()
         if self._pipelined is not None:
             await self._pipelined.close()
         await self._client.aclose()
@@ -133,10 +134,8 @@ class CallAdmission:
             raise Unavailable("token revocation list is unavailable") from exc
         if revoked:
             return Admission(revoked=True)
-        self._counter.observe(user_id, calls, ms_left)
-        if 0 < self._rate_limit.calls < calls:
-            return Admission(revoked=False, retry_after_seconds=max(1, math.ceil(ms_left / 1000)))
-        return Admission(revoked=False)
+        wait = self._counter.observe(user_id, calls, ms_left)
+        return Admission(revoked=False, retry_after_seconds=wait)
 
     async def _add_calls(self, keys: list[str], calls: list[int]) -> list[tuple[int, int]]:
         args = [str(self._rate_limit.window_seconds), *(str(n) for n in calls)]

@@ -97,12 +97,16 @@ class PersonCallCounter:
         person.unflushed += 1
         return 0
 
-    def observe(self, user_id: str, count: int, ms_left: int) -> None:
-        """What Redis answered for the person by another path (the per-call check used while
-        this process cannot trust its revocation mirror)."""
-        if self.enabled:
-            person = self._people.setdefault(user_id, _Person())
-            self._learn(person, count, ms_left, self._clock())
+    def observe(self, user_id: str, count: int, ms_left: int) -> int:
+        """A call Redis counted by another path (the per-call check used while this process
+        cannot trust its revocation mirror): learns the person's count, which includes that
+        call, and answers as `admit` does — 0, or the seconds until the person may call again."""
+        if not self.enabled:
+            return 0
+        now = self._clock()
+        person = self._people.setdefault(user_id, _Person())
+        self._learn(person, count, ms_left, now)
+        return self._seconds_left(person, now) if count > self._limit.calls else 0
 
     def _seconds_left(self, person: _Person, now: float) -> int:
         if person.window_ends is None:

@@ -126,6 +126,10 @@ class RevocationMirror:
         now = self._clock()
         return self._tokens.get(token_id, 0.0) > now or self._families.get(family_id, 0.0) > now
 
+    async def close(self) -> None:
+        """After `run_forever` was cancelled: closes the mirror's own Redis client."""
+        await self._client.aclose()
+
     async def run_forever(self) -> None:
         failures = 0  # attempts in a row that never got in sync: how long to wait
         while True:

@@ -6,6 +6,7 @@ limit holds across processes."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import pathlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -74,13 +75,20 @@ async def _until(
     raise AssertionError(f"timed out waiting for {what}")
 
 
-async def _started(*admissions: CallAdmission) -> None:
-    for admission in admissions:
-        admission.start()
-    for admission in admissions:
-        mirror = admission._mirror
-        assert mirror is not None
-        await _until(lambda m=mirror: m.in_sync, "the mirror in sync")  # type: ignore[misc]
+@contextlib.asynccontextmanager
+async def _running(*admissions: CallAdmission) -> AsyncIterator[None]:
+    """The admissions started, their mirrors in sync; closed (counts flushed) on the way out."""
+    try:
+        for admission in admissions:
+            admission.start()
+        for admission in admissions:
+            mirror = admission._mirror
+            assert mirror is not None
+            await _until(lambda m=mirror: m.in_sync, "the mirror in sync")  # type: ignore[misc]
+        yield
+    finally:
+        for admission in admissions:
+            await admission.close()
 
 
 async def _wait_after(admission: CallAdmission, user_id: str) -> int:
@@ -99,8 +107,7 @@ async def test_a_logout_reaches_every_process_before_it_answers(
     redis_server: tuple[str, ManagedProcess], token_state: TokenState
 ) -> None:
     here, there = _admission(redis_server[0]), _admission(redis_server[0])
-    await _started(here, there)
-    try:
+    async with _running(here, there):
         assert not (await here.admit("tok-1", "fam-1", "ann")).revoked
         await token_state.revoke("tok-1", int(time.time()) + 600, ["fam-2"])
         # No waiting: revoke answered only after both mirrors acknowledged.
@@ -109,17 +116,13 @@ async def test_a_logout_reaches_every_process_before_it_answers(
             assert (await admission.admit("tok-9", "fam-2", "ann")).revoked  # the session
             assert not (await admission.admit("tok-9", "fam-9", "ann")).revoked
             assert admission._mirror is not None and admission._mirror.in_sync
-    finally:
-        await here.close()
-        await there.close()
 
 
 async def test_refresh_reuse_revokes_the_session_in_every_process(
     redis_server: tuple[str, ManagedProcess], token_state: TokenState
 ) -> None:
     here, there = _admission(redis_server[0]), _admission(redis_server[0])
-    await _started(here, there)
-    try:
+    async with _running(here, there):
         await token_state.start_family("fam-1", "ann", "first")
         assert await token_state.rotate("fam-1", "first", "second") is RotationOutcome.ROTATED
         assert not (await there.admit("tok-1", "fam-1", "ann")).revoked
@@ -128,9 +131,6 @@ async def test_refresh_reuse_revokes_the_session_in_every_process(
         assert (await here.admit("tok-1", "fam-1", "ann")).revoked
         assert (await there.admit("tok-1", "fam-1", "ann")).revoked
         assert await token_state.rotate("fam-1", "second", "fourth") is RotationOutcome.UNKNOWN
-    finally:
-        await here.close()
-        await there.close()
 
 
 async def test_revocations_made_before_a_process_starts_are_loaded(
@@ -141,16 +141,13 @@ async def test_revocations_made_before_a_process_starts_are_loaded(
     client.set(TOKEN_KEY_PREFIX + "short-lived", "1", ex=60)
     now = [time.time()]
     admission = _admission(redis_server[0], clock=lambda: now[0])
-    await _started(admission)
-    try:
+    async with _running(admission):
         assert (await admission.admit("tok-1", "fam-x", "ann")).revoked
         assert (await admission.admit("tok-x", "fam-1", "ann")).revoked
         assert (await admission.admit("short-lived", "fam-x", "ann")).revoked
         now[0] += 61  # its revocation ends with the key's lifetime, read when loaded
         assert not (await admission.admit("short-lived", "fam-x", "ann")).revoked
         assert (await admission.admit("tok-1", "fam-x", "ann")).revoked
-    finally:
-        await admission.close()
 
 
 async def test_while_redis_is_down_calls_are_refused_and_the_mirror_recovers(
@@ -158,10 +155,9 @@ async def test_while_redis_is_down_calls_are_refused_and_the_mirror_recovers(
 ) -> None:
     url, process = redis_server
     admission = _admission(url)
-    await _started(admission)
-    mirror = admission._mirror
-    assert mirror is not None
-    try:
+    async with _running(admission):
+        mirror = admission._mirror
+        assert mirror is not None
         await token_state.revoke("tok-1", int(time.time()) + 600, [])
         process.stop()
         await _until(lambda: not mirror.in_sync, "the mirror to notice")
@@ -172,8 +168,6 @@ async def test_while_redis_is_down_calls_are_refused_and_the_mirror_recovers(
         await _until(lambda: mirror.in_sync, "the mirror back in sync")
         assert (await admission.admit("tok-1", "fam-1", "ann")).revoked  # reloaded
         assert not (await admission.admit("tok-2", "fam-2", "ann")).revoked
-    finally:
-        await admission.close()
 
 
 async def test_without_a_mirror_every_call_is_checked_and_counted_in_redis(
@@ -198,9 +192,8 @@ async def test_a_person_limit_holds_across_processes_once_counts_are_flushed(
     # Flushed by the test, not every 50 ms, so the order of events is the test's.
     here = _admission(redis_server[0], limit=5, flush_interval=3600)
     there = _admission(redis_server[0], limit=5, flush_interval=3600)
-    await _started(here, there)
     client = redis.Redis.from_url(redis_server[0])
-    try:
+    async with _running(here, there):
         assert [await _wait_after(here, "ann") for _ in range(3)] == [0, 0, 0]
         assert [await _wait_after(there, "ann") for _ in range(2)] == [0, 0]
         await here.flush_counts()  # Redis: 3, and `here` learns 3
@@ -215,9 +208,6 @@ async def test_a_person_limit_holds_across_processes_once_counts_are_flushed(
         assert await _wait_after(here, "ann") > 0
         assert int(client.get(KEY_PREFIX + "ann") or 0) == 6
         assert await _wait_after(there, "bob") == 0
-    finally:
-        await here.close()
-        await there.close()
     # Closing flushed what was still counted only in the process (bob's call).
     assert int(client.get(KEY_PREFIX + "bob") or 0) == 1
 
@@ -226,40 +216,38 @@ async def test_a_revoker_waits_only_so_long_for_a_process_that_does_not_acknowle
     redis_server: tuple[str, ManagedProcess],
 ) -> None:
     admission = _admission(redis_server[0])
-    await _started(admission)
-    silent = async_redis(redis_server[0]).pubsub()
-    await silent.subscribe(CHANNEL)  # receives, never acknowledges
-    client = async_redis(redis_server[0])
-    try:
-        revocation = Revocation(tokens={"tok-1": time.time() + 60})
-        receivers = await client.publish(CHANNEL, revocation.encode())
-        assert receivers == 2
-        assert await wait_for_acknowledgements(client, revocation, receivers) == 1
-        assert not await client.exists(revocation.ack_key)  # nothing left behind
-        assert (await admission.admit("tok-1", "fam-1", "ann")).revoked
-    finally:
-        await silent.aclose()  # type: ignore[no-untyped-call]
-        await client.aclose()
-        await admission.close()
+    async with _running(admission):
+        silent = async_redis(redis_server[0]).pubsub()
+        await silent.subscribe(CHANNEL)  # receives, never acknowledges
+        client = async_redis(redis_server[0])
+        try:
+            revocation = Revocation(tokens={"tok-1": time.time() + 60})
+            receivers = await client.publish(CHANNEL, revocation.encode())
+            assert receivers == 2
+            assert await wait_for_acknowledgements(client, revocation, receivers) == 1
+            assert not await client.exists(revocation.ack_key)  # nothing left behind
+            assert (await admission.admit("tok-1", "fam-1", "ann")).revoked
+        finally:
+            await silent.aclose()  # type: ignore[no-untyped-call]
+            await client.aclose()
 
 
 async def test_a_message_that_is_not_a_revocation_makes_the_mirror_reload(
     redis_server: tuple[str, ManagedProcess], token_state: TokenState
 ) -> None:
     admission = _admission(redis_server[0])
-    await _started(admission)
-    mirror = admission._mirror
-    assert mirror is not None
-    client = async_redis(redis_server[0])
-    try:
-        await client.publish(CHANNEL, "not json")
-        await _until(lambda: not mirror.in_sync, "the mirror to drop out of sync")
-        await _until(lambda: mirror.in_sync, "the mirror to reload")
-        await token_state.revoke("tok-1", int(time.time()) + 600, [])
-        assert mirror.is_revoked("tok-1", "fam-1")
-    finally:
-        await client.aclose()
-        await admission.close()
+    async with _running(admission):
+        mirror = admission._mirror
+        assert mirror is not None
+        client = async_redis(redis_server[0])
+        try:
+            await client.publish(CHANNEL, "not json")
+            await _until(lambda: not mirror.in_sync, "the mirror to drop out of sync")
+            await _until(lambda: mirror.in_sync, "the mirror to reload")
+            await token_state.revoke("tok-1", int(time.time()) + 600, [])
+            assert mirror.is_revoked("tok-1", "fam-1")
+        finally:
+            await client.aclose()
 
 
 async def test_the_mirror_keeps_a_revoked_session_only_while_its_access_tokens_can_live(
@@ -270,10 +258,9 @@ async def test_the_mirror_keeps_a_revoked_session_only_while_its_access_tokens_c
     await token_state.revoke("tok-0", int(time.time()) + 600, ["fam-old"])  # loaded at start
     now = [time.time()]
     admission = _admission(redis_server[0], session_horizon=300, clock=lambda: now[0])
-    await _started(admission)
-    mirror = admission._mirror
-    assert mirror is not None
-    try:
+    async with _running(admission):
+        mirror = admission._mirror
+        assert mirror is not None
         await token_state.revoke("tok-1", int(time.time()) + 600, ["fam-new"])  # published
         assert mirror.is_revoked("tok-x", "fam-old") and mirror.is_revoked("tok-x", "fam-new")
         now[0] += 301
@@ -281,8 +268,6 @@ async def test_the_mirror_keeps_a_revoked_session_only_while_its_access_tokens_c
         assert not mirror.is_revoked("tok-x", "fam-new")
         assert mirror.is_revoked("tok-1", "fam-x")  # a token keeps its own lifetime
         assert await token_state.rotate("fam-new", "any", "next") is RotationOutcome.UNKNOWN
-    finally:
-        await admission.close()
 
 
 async def test_a_revoker_is_not_failed_by_redis_after_the_revocation_is_committed() -> None:

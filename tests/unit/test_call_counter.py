@@ -117,8 +117,10 @@ async def test_calls_admitted_during_a_flush_go_with_the_next() -> None:
 
 def test_what_redis_answered_another_way_is_learned() -> None:
     counter, _, _ = _counter(limit=3)
-    counter.observe("ann", count=3, ms_left=20_500)  # the per-call check counted 3 already
+    # The per-call check counted 3 already, this one the third: admitted.
+    assert counter.observe("ann", count=3, ms_left=20_500) == 0
     assert counter.admit("ann") == 21
+    assert counter.observe("ann", count=4, ms_left=20_000) == 20  # over by that path too
 
 
 async def test_people_whose_window_ended_are_forgotten() -> None:
