@@ -61,6 +61,7 @@ class UserRateLimit:
 @dataclass
 class _Person:
     counted: int = 0  # the person's count in Redis at the last flush (all processes)
+    flushing: int = 0  # calls on their way to Redis: not in `counted` until the answer comes
     unflushed: int = 0  # calls admitted here since
     window_ends: float | None = None  # when Redis's window ends (time.time()); None: unknown
 
@@ -92,7 +93,7 @@ class PersonCallCounter:
             person = self._people[user_id] = _Person()
         elif person.window_ends is not None and now >= person.window_ends:
             person.counted, person.window_ends = 0, None  # Redis's key expired with the window
-        if person.counted + person.unflushed >= self._limit.calls:
+        if person.counted + person.flushing + person.unflushed >= self._limit.calls:
             return self._seconds_left(person, now)
         person.unflushed += 1
         return 0
@@ -125,19 +126,26 @@ class PersonCallCounter:
         batch = {user: p.unflushed for user, p in self._people.items() if p.unflushed}
         if not batch:
             return
-        for user in batch:
-            self._people[user].unflushed -= batch[user]
+        # Calls in flight still count against the limit: a call admitted while Redis answers
+        # must see them, or a person could get a whole batch more than the limit.
+        for user, calls in batch.items():
+            self._people[user].unflushed -= calls
+            self._people[user].flushing += calls
         try:
             answers = await self._add_calls(
                 [KEY_PREFIX + user for user in batch], list(batch.values())
             )
         except BaseException:
             for user, calls in batch.items():
-                self._people.setdefault(user, _Person()).unflushed += calls
+                person = self._people[user]
+                person.flushing -= calls
+                person.unflushed += calls
             raise
         now = self._clock()
         for user, (count, ms_left) in zip(batch, answers, strict=True):
-            self._learn(self._people.setdefault(user, _Person()), count, ms_left, now)
+            person = self._people[user]
+            person.flushing -= batch[user]
+            self._learn(person, count, ms_left, now)
 
     def _forget_ended(self) -> None:
         """Drops people whose window ended with nothing left to flush, so memory follows the
@@ -149,7 +157,9 @@ class PersonCallCounter:
         ended = [
             user
             for user, p in self._people.items()
-            if not p.unflushed and (p.window_ends is None or now >= p.window_ends)
+            if not p.unflushed
+            and not p.flushing
+            and (p.window_ends is None or now >= p.window_ends)
         ]
         for user in ended:
             del self._people[user]

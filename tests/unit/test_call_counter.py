@@ -115,6 +115,37 @@ async def test_calls_admitted_during_a_flush_go_with_the_next() -> None:
     assert redis.counts[KEY_PREFIX + "ann"][0] == 2
 
 
+async def test_calls_on_their_way_to_redis_still_count_against_the_limit() -> None:
+    clock = [1000.0]
+    redis = FakeCounters(clock, 60)
+    during_flush: list[int] = []
+
+    async def add_while_calls_arrive(keys: list[str], calls: list[int]) -> list[tuple[int, int]]:
+        during_flush.extend(counter.admit("ann") for _ in range(2))
+        return await redis.add_calls(keys, calls)
+
+    counter = PersonCallCounter(UserRateLimit(3, 60), add_while_calls_arrive, lambda: clock[0])
+    assert [counter.admit("ann") for _ in range(2)] == [0, 0]
+    await counter.flush()
+    # Two calls were in flight to Redis: one more fits, the next is over the limit.
+    assert during_flush[0] == 0 and during_flush[1] > 0
+    assert counter.admit("ann") > 0
+    assert redis.counts[KEY_PREFIX + "ann"][0] == 2  # the third is not flushed yet
+
+
+async def test_a_failed_flush_keeps_its_calls_counted_here() -> None:
+    counter, redis, _ = _counter(limit=2)
+    counter.admit("ann")
+    counter.admit("ann")
+    redis.fail = True
+    with pytest.raises(ConnectionError):
+        await counter.flush()
+    assert counter.admit("ann") > 0  # still two calls against the limit
+    redis.fail = False
+    await counter.flush()
+    assert redis.counts[KEY_PREFIX + "ann"][0] == 2
+
+
 def test_what_redis_answered_another_way_is_learned() -> None:
     counter, _, _ = _counter(limit=3)
     # The per-call check counted 3 already, this one the third: admitted.
