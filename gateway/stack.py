@@ -300,8 +300,11 @@ class Stack:
         )
 
     def stop(self) -> None:
-        # Envoy first so no new calls arrive, Redis last so services drain into it.
-        order = ["envoy", *[n for n in self.processes if n not in {"envoy", "redis"}], "redis"]
+        # Envoy first so no new calls arrive; then the rest in reverse start order, so the
+        # workers (which call the services) finish their jobs against live services; Redis
+        # last so everything drains into it.
+        middle = [n for n in reversed(self.processes) if n not in {"envoy", "redis"}]
+        order = ["envoy", *middle, "redis"]
         for name in order:
             if name in self.processes:
                 self.processes[name].stop()
