@@ -59,7 +59,7 @@ class CallAdmission:
     ) -> None:
         self._client = client
         self._mirror = mirror
-        self._grant_arguments = grant_arguments(rate_limit)
+        self._rate_limit = rate_limit
         # Scripts go over the pipelined connection where there is one: same Redis, same
         # answers and errors, less CPU (services/common/redis_pipelined.py).
         self._pipelined = pipelined
@@ -112,9 +112,10 @@ class CallAdmission:
             raise Unavailable("token revocation list is unavailable") from exc
         return found > 0
 
-    async def _grant(self, key: str) -> tuple[int, int]:
+    async def _grant(self, key: str, wanted: int) -> tuple[int, int]:
+        args = grant_arguments(self._rate_limit, wanted)
         try:
-            granted, ms_left = await self._eval_ints(GRANT_SCRIPT, [key], self._grant_arguments)
+            granted, ms_left = await self._eval_ints(GRANT_SCRIPT, [key], args)
         except (RedisError, OSError) as exc:
             raise Unavailable("rate-limit counters are unavailable") from exc
         return granted, ms_left

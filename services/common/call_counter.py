@@ -9,8 +9,12 @@ the limit, however their calls are spread.
 
 What this trades: a grant a process has not used up is not available to the others, so a person
 whose calls move between processes can be refused a few calls before the limit (at most the
-unused part of each other process's last grant). Grants shrink as the limit nears
-(`GRANT_SHARE`) so that part is small where it matters, and are at most `MAX_GRANT` calls.
+unused part of each other process's last grant). Grants are sized to keep that small: a
+person's first grant in a process is one call; each next one is about `HOLD_SECONDS` worth of
+their calls at the pace they used the last (at most twice the last, at most `MAX_GRANT`), so a
+process holds about a second of a person's calls and a service they call rarely holds one; and
+no grant is more than 1/`GRANT_SHARE` of what is left, down to one call at a time near the
+limit.
 
 The window is Redis's: it starts with the first grant and ends when the counter's key expires.
 A person found over the limit is refused here, without Redis, until the window ends. When Redis
@@ -29,8 +33,9 @@ from dataclasses import dataclass, field
 KEY_PREFIX = "ratelimit:user:"
 MAX_GRANT = 50  # calls a process may hold for one person at once
 GRANT_SHARE = 8  # a grant is at most 1/GRANT_SHARE of what is left (but at least one call)
+HOLD_SECONDS = 1.0  # a grant is about this long's worth of the person's calls here
 
-# KEYS[1]: the person's counter; ARGV: limit, window in seconds, max grant, share.
+# KEYS[1]: the person's counter; ARGV: limit, window in seconds, calls wanted, share.
 # Returns {calls granted (0: over the limit), ms until the window ends}. Every branch leaves the
 # key with an expiry, so a window always ends.
 GRANT_SCRIPT = """
@@ -55,8 +60,8 @@ end
 return {grant, left}
 """
 
-# Asks Redis for up to MAX_GRANT calls for one counter key; answers (calls granted, ms left).
-Grant = Callable[[str], Awaitable[tuple[int, int]]]
+# Asks Redis for up to `wanted` calls on one counter key; answers (calls granted, ms left).
+Grant = Callable[[str, int], Awaitable[tuple[int, int]]]
 
 
 @dataclass(frozen=True)
@@ -67,9 +72,9 @@ class UserRateLimit:
     window_seconds: int
 
 
-def grant_arguments(limit: UserRateLimit) -> list[str]:
-    """GRANT_SCRIPT's ARGV for a limit."""
-    return [str(limit.calls), str(limit.window_seconds), str(MAX_GRANT), str(GRANT_SHARE)]
+def grant_arguments(limit: UserRateLimit, wanted: int) -> list[str]:
+    """GRANT_SCRIPT's ARGV."""
+    return [str(limit.calls), str(limit.window_seconds), str(wanted), str(GRANT_SHARE)]
 
 
 @dataclass
@@ -77,6 +82,8 @@ class _Person:
     allowance: int = 0  # calls granted to this process and not used yet
     exhausted: bool = False  # Redis granted nothing: over the limit until the window ends
     window_ends: float = 0.0  # when Redis's window ends (by this process's clock)
+    last_grant: int = 0  # calls in the last grant, and when it came: the pace of the next
+    granted_at: float = 0.0
     # One grant request at a time per person: concurrent calls wait for it, not ask again.
     asking: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -127,14 +134,23 @@ class PersonCallCounter:
         return person
 
     async def _ask(self, user_id: str, person: _Person) -> int:
-        granted, ms_left = await self._grant(KEY_PREFIX + user_id)
+        granted, ms_left = await self._grant(KEY_PREFIX + user_id, self._wanted(person))
         now = self._clock()
         person.window_ends = now + ms_left / 1000
         if granted <= 0:
             person.exhausted = True
             return self._seconds_left(person)
         person.allowance = granted - 1  # this call is the first of the grant
+        person.last_grant, person.granted_at = granted, now
         return 0
+
+    def _wanted(self, person: _Person) -> int:
+        """About HOLD_SECONDS of the person's calls at the pace the last grant was used."""
+        if person.last_grant == 0:
+            return 1
+        elapsed = max(self._clock() - person.granted_at, 1e-6)
+        at_pace = int(person.last_grant / elapsed * HOLD_SECONDS)
+        return max(1, min(at_pace, 2 * person.last_grant, MAX_GRANT))
 
     def _seconds_left(self, person: _Person) -> int:
         return max(1, math.ceil(person.window_ends - self._clock()))

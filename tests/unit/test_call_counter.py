@@ -27,8 +27,9 @@ class FakeGrants:
         self.granted: dict[str, tuple[int, float]] = {}  # key -> (calls granted, window end)
         self.fail = False
         self.requests = 0
+        self.grants: list[tuple[int, int]] = []  # (calls granted, calls left before the grant)
 
-    async def grant(self, key: str) -> tuple[int, int]:
+    async def grant(self, key: str, wanted: int) -> tuple[int, int]:
         await asyncio.sleep(0)  # a round trip: other calls run meanwhile
         if self.fail:
             raise ConnectionError("redis is down")
@@ -37,9 +38,10 @@ class FakeGrants:
         granted, ends = self.granted.get(key, (0, now + self.window))
         if now >= ends:
             granted, ends = 0, now + self.window
-        grant = max(1, min(MAX_GRANT, (self.limit - granted) // GRANT_SHARE))
+        grant = max(1, min(wanted, (self.limit - granted) // GRANT_SHARE))
         grant = grant if granted < self.limit else 0
         self.granted[key] = (granted + grant, ends)
+        self.grants.append((grant, self.limit - granted))
         return grant, int((ends - now) * 1000)
 
     def count(self, user: str) -> int:
@@ -68,19 +70,34 @@ async def test_admits_up_to_the_limit_then_says_how_long_to_wait() -> None:
     assert redis.count("ann") == 3  # a refused call is not counted
 
 
-async def test_calls_come_from_grants_not_a_round_trip_each() -> None:
+async def test_grants_double_while_used_quickly_up_to_a_maximum() -> None:
     counter, redis, _ = _counter(limit=10_000)
-    assert await _admitted(counter, "ann", 2 * MAX_GRANT) == [0] * (2 * MAX_GRANT)
-    assert redis.requests == 2
-    assert redis.count("ann") == 2 * MAX_GRANT
+    calls = 63 + 3 * MAX_GRANT
+    assert await _admitted(counter, "ann", calls) == [0] * calls
+    assert [granted for granted, _ in redis.grants] == [1, 2, 4, 8, 16, 32] + [MAX_GRANT] * 3
+    assert redis.count("ann") == calls
+
+
+async def test_a_person_calling_a_process_rarely_leaves_little_unused_there() -> None:
+    counter, redis, clock = _counter(limit=10_000)
+    await _admitted(counter, "ann", 63)  # a burst: grants 1 … 32, all used at once
+    for _ in range(7):  # then a call every 5 s
+        clock[0] += 5
+        await counter.admit("ann")
+    # 32 calls used in 5 s: about a second's worth (6) next; those 6 used in 30 s: one.
+    assert [granted for granted, _ in redis.grants][6:] == [6, 1]
+    assert counter._people["ann"].allowance == 0
+    assert redis.count("ann") == 70
 
 
 async def test_grants_shrink_as_the_limit_nears() -> None:
     counter, redis, _ = _counter(limit=40)
     await _admitted(counter, "ann", 40)
-    # 40 left → 5, 35 → 4, 31 → 3, ..., 16 → 2, then the last 14 one by one: never more than
-    # an eighth of what is left, so little can sit unused in one process near the limit.
-    assert redis.requests == 9 + 14
+    # Never more than an eighth of what is left, so little can sit unused in one process near
+    # the limit; the last calls come one grant each.
+    assert all(granted <= max(1, left // GRANT_SHARE) for granted, left in redis.grants)
+    assert [granted for granted, _ in redis.grants][-8:] == [1] * 8
+    assert redis.count("ann") == 40
     assert await counter.admit("ann") > 0
 
 
@@ -109,9 +126,11 @@ async def test_a_person_over_the_limit_costs_no_round_trip_until_the_window_ends
 
 async def test_concurrent_calls_of_one_person_share_one_grant_request() -> None:
     counter, redis, _ = _counter(limit=10_000)
+    await _admitted(counter, "ann", 63)  # grants 1 … 32: the next asks for 50
+    asked = redis.requests
     answers = await asyncio.gather(*(counter.admit("ann") for _ in range(20)))
     assert answers == [0] * 20
-    assert redis.requests == 1
+    assert redis.requests == asked + 1
 
 
 async def test_concurrent_calls_at_the_limit_are_refused_not_over_granted() -> None:
@@ -123,16 +142,16 @@ async def test_concurrent_calls_at_the_limit_are_refused_not_over_granted() -> N
 
 async def test_redis_down_fails_a_call_that_needs_a_grant_not_one_already_granted() -> None:
     counter, redis, _ = _counter(limit=10_000)
-    await counter.admit("ann")  # ann holds a grant
+    await _admitted(counter, "ann", 4)  # grants 1, 2, 4: ann holds three more calls
     redis.fail = True
-    assert await _admitted(counter, "ann", MAX_GRANT - 1) == [0] * (MAX_GRANT - 1)
+    assert await _admitted(counter, "ann", 3) == [0, 0, 0]
     with pytest.raises(ConnectionError):
         await counter.admit("ann")
     with pytest.raises(ConnectionError):
         await counter.admit("bob")
     redis.fail = False
     assert await counter.admit("ann") == 0
-    assert redis.count("ann") == 2 * MAX_GRANT
+    assert redis.count("ann") == 15
 
 
 async def test_people_whose_window_ended_are_forgotten() -> None:
@@ -154,9 +173,9 @@ async def test_a_call_cancelled_while_asking_does_not_block_the_next() -> None:
     counter, redis, _ = _counter(limit=10_000)
     answered = asyncio.Event()
 
-    async def slow_grant(key: str) -> tuple[int, int]:
+    async def slow_grant(key: str, wanted: int) -> tuple[int, int]:
         await answered.wait()
-        return await redis.grant(key)
+        return await redis.grant(key, wanted)
 
     counter._grant = slow_grant
     asking = asyncio.create_task(counter.admit("ann"))
