@@ -177,12 +177,15 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
         adopt_incoming(context.time_remaining())  # calls made for this one get what remains
         started = time.perf_counter()
         code = "OK"
+        # An error's status is sent only after its log line is written: abort sends at once, so
+        # aborting first would let the caller see the answer before the call is in the log.
+        error_status: grpc.Status | None = None
         try:
             caller_var.set(await self._authenticator.authenticate(authorization, rule))
             return await call()
         except DomainError as error:
             code = error.code.name
-            await context.abort_with_status(rpc_status.to_status(to_status_proto(error)))
+            error_status = rpc_status.to_status(to_status_proto(error))
         except grpc.aio.AbortError:
             code = context.code().name if context.code() else "UNKNOWN"
             raise
@@ -192,8 +195,10 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
         except Exception:
             code = "INTERNAL"
             log.exception("unhandled error", extra={"method": method})
-            await context.abort_with_status(rpc_status.to_status(INTERNAL_STATUS))
+            error_status = rpc_status.to_status(INTERNAL_STATUS)
         finally:
             elapsed = time.perf_counter() - started
             observe_rpc(method, code, elapsed)
             log.info("rpc", extra={"method": method, "code": code, "ms": round(elapsed * 1000, 2)})
+        if error_status is not None:
+            await context.abort_with_status(error_status)
