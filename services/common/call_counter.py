@@ -36,8 +36,9 @@ GRANT_SHARE = 8  # a grant is at most 1/GRANT_SHARE of what is left (but at leas
 HOLD_SECONDS = 1.0  # a grant is about this long's worth of the person's calls here
 
 # KEYS[1]: the person's counter; ARGV: limit, window in seconds, calls wanted, share.
-# Returns {calls granted (0: over the limit), ms until the window ends}. Every branch leaves the
-# key with an expiry, so a window always ends.
+# Returns {calls granted (0: over the limit), ms until the window ends}. The key (it exists once
+# anything was granted) always leaves with an expiry, so a window always ends — even for a
+# counter some crash or hand left without one.
 GRANT_SCRIPT = """
 local limit, window = tonumber(ARGV[1]), tonumber(ARGV[2])
 local granted = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -50,12 +51,8 @@ else
 end
 local left = redis.call('PTTL', KEYS[1])
 if left < 0 then
-  if granted < limit then
-    redis.call('EXPIRE', KEYS[1], window)
-    left = window * 1000
-  else
-    left = 0
-  end
+  redis.call('EXPIRE', KEYS[1], window)
+  left = window * 1000
 end
 return {grant, left}
 """

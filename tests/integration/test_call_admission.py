@@ -75,14 +75,14 @@ async def _until(
 
 @contextlib.asynccontextmanager
 async def _running(*admissions: CallAdmission) -> AsyncIterator[None]:
-    """The admissions started, their mirrors in sync; closed on the way out."""
+    """The admissions started, their mirrors (if any) in sync; closed on the way out."""
     try:
         for admission in admissions:
             admission.start()
         for admission in admissions:
             mirror = admission._mirror
-            assert mirror is not None
-            await _until(lambda m=mirror: m.in_sync, "the mirror in sync")  # type: ignore[misc]
+            if mirror is not None:
+                await _until(lambda m=mirror: m.in_sync, "the mirror in sync")  # type: ignore[misc]
         yield
     finally:
         for admission in admissions:
@@ -206,19 +206,21 @@ async def test_a_person_limit_holds_exactly_across_processes(
         assert int(client.get(KEY_PREFIX + "ann") or 0) == 5
         # A process that joins later learns from Redis that ann is over the limit.
         late = _admission(url, limit=5, mirror=False)
-        try:
+        async with _running(late):
             assert await _wait_after(late, "ann") > 0
-        finally:
-            await late.close()
-    try:
+    async with _running(*large):
         # Far from it they are larger; never more than the limit in all, and what sits unused
         # in a process when the limit is reached is at most its last grant (one call here).
         admitted = await _alternating(*large, "bob", 150)
         assert int(client.get(KEY_PREFIX + "bob") or 0) == 200
         assert 198 <= admitted <= 200
-    finally:
-        for admission in large:
-            await admission.close()
+    # A counter left without an expiry (a crash, a hand) still gets a window, not a refusal
+    # for ever.
+    client.set(KEY_PREFIX + "cy", 5)
+    another = _admission(url, limit=5, mirror=False)
+    async with _running(another):
+        assert 55 <= await _wait_after(another, "cy") <= 60
+    assert 55_000 <= int(client.pttl(KEY_PREFIX + "cy")) <= 60_000
 
 
 async def test_a_revoker_waits_only_so_long_for_a_process_that_does_not_acknowledge(
