@@ -106,22 +106,23 @@ class CallAdmission:
 
     async def _revoked_in_redis(self, token_id: str, family_id: str) -> bool:
         keys = [TOKEN_KEY_PREFIX + token_id, FAMILY_KEY_PREFIX + family_id]
-        try:
-            (found,) = await self._eval_ints(_REVOKED_SCRIPT, keys, [])
-        except (RedisError, OSError) as exc:  # ConnectionError is an OSError
-            raise Unavailable("token revocation list is unavailable") from exc
+        (found,) = await self._eval_ints(_REVOKED_SCRIPT, keys, [], "token revocation list")
         return found > 0
 
     async def _grant(self, key: str, wanted: int) -> tuple[int, int]:
         args = grant_arguments(self._rate_limit, wanted)
-        try:
-            granted, ms_left = await self._eval_ints(GRANT_SCRIPT, [key], args)
-        except (RedisError, OSError) as exc:
-            raise Unavailable("rate-limit counters are unavailable") from exc
+        granted, ms_left = await self._eval_ints(GRANT_SCRIPT, [key], args, "rate-limit counters")
         return granted, ms_left
 
-    async def _eval_ints(self, script: str, keys: list[str], args: list[str]) -> list[int]:
-        if self._pipelined is not None:
-            return await self._pipelined.eval_ints(script, keys, args)
-        answer = await self._client.eval(script, len(keys), *keys, *args)
+    async def _eval_ints(
+        self, script: str, keys: list[str], args: list[str], what: str
+    ) -> list[int]:
+        """The script's integer answers; Redis unreachable is Unavailable ("<what> is
+        unavailable"), the 503 every caller of admission expects."""
+        try:
+            if self._pipelined is not None:
+                return await self._pipelined.eval_ints(script, keys, args)
+            answer = await self._client.eval(script, len(keys), *keys, *args)
+        except (RedisError, OSError) as exc:  # ConnectionError is an OSError
+            raise Unavailable(f"{what} is unavailable") from exc
         return [int(value) for value in answer]
