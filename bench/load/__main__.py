@@ -9,7 +9,8 @@
    connections / throughput (Little's law), whatever the service does.
 2. bare: the same reads against a minimal grpc.aio service (bench/load/baseline.py) behind an
    Envoy rendered from the same template — the project's throughput as a share of it. Reads and
-   bare alternate --pairs times (the machine's speed drifts); the median ratio is reported.
+   bare alternate --pairs times (the machine's speed drifts); the median ratio is reported. The
+   bare service also runs at the fixed --read-rate, right after the project's fixed-rate run.
 3. mixed: reads, lists, creates and suggestions at a fixed --rate (open loop: latency from each
    request's scheduled start) for --soak-seconds, sampling every stack process's RSS.
 
@@ -118,11 +119,17 @@ def bare_reads(baseline: BareGateway, args: argparse.Namespace) -> Report:
     return _measured(baseline.pids, run)
 
 
-def paired_reads(
-    stack: Stack, targets: list[Target], args: argparse.Namespace
-) -> list[dict[str, Report]]:
+def bare_reads_at_rate(baseline: BareGateway, args: argparse.Namespace) -> Report:
+    url, targets = baseline.config.rest_url, baseline.targets
+    run = functools.partial(_open, url, targets, args, args.read_rate, args.seconds)
+    return _measured(baseline.pids, run)
+
+
+def paired_reads(stack: Stack, targets: list[Target], args: argparse.Namespace) -> Report:
     """Project and bare reads in alternation, --pairs times: this machine's speed drifts by a
-    quarter over minutes, so each ratio compares runs seconds apart, and the median is taken."""
+    quarter over minutes, so each ratio compares runs seconds apart, and the median is taken.
+    Then both at the fixed --read-rate, back to back: the bare service's latency and CPU at that
+    rate show how much of the machine the transport alone leaves for the project."""
     pairs = []
     with BareGateway(args.replicas) as baseline:
         for n in range(args.pairs):
@@ -131,7 +138,11 @@ def paired_reads(
             bare = bare_reads(baseline, args)
             _print_run(f"[{n + 1}] bare GET, same Envoy template", bare)
             pairs.append({"reads": project, "bare": bare})
-    return pairs
+        at_rate = reads_at_rate(stack, targets, args)
+        _print_run(f"GET at {args.read_rate:.0f} req/s", at_rate)
+        bare_at_rate = bare_reads_at_rate(baseline, args)
+        _print_run(f"bare GET at {args.read_rate:.0f} req/s", bare_at_rate)
+    return {"pairs": pairs, "reads_at_rate": at_rate, "bare_at_rate": bare_at_rate}
 
 
 def print_ratios(pairs: list[dict[str, Report]]) -> float | None:
@@ -211,18 +222,19 @@ def main() -> None:
             targets = read_targets(people)
             run_reads, run_bare = "reads" not in args.skip, "bare" not in args.skip
             if run_reads and run_bare:
-                results["pairs"] = paired_reads(stack, targets, args)
+                results |= paired_reads(stack, targets, args)
                 results["ratio"] = print_ratios(results["pairs"])
             elif run_reads:
                 results["reads"] = reads(stack, targets, args)
                 _print_run("GET /insights/{id}", results["reads"])
+                results["reads_at_rate"] = reads_at_rate(stack, targets, args)
+                _print_run(f"GET at {args.read_rate:.0f} req/s", results["reads_at_rate"])
             elif run_bare:
                 with BareGateway(args.replicas) as baseline:
                     results["bare"] = bare_reads(baseline, args)
+                    results["bare_at_rate"] = bare_reads_at_rate(baseline, args)
                 _print_run("bare GET, same Envoy template", results["bare"])
-            if run_reads:
-                results["reads_at_rate"] = reads_at_rate(stack, targets, args)
-                _print_run(f"GET at {args.read_rate:.0f} req/s", results["reads_at_rate"])
+                _print_run(f"bare GET at {args.read_rate:.0f} req/s", results["bare_at_rate"])
             if "mixed" not in args.skip:
                 login(client, people)
                 results["mixed"] = mixed(stack, mixed_targets(people, args.mix), args)
