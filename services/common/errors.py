@@ -6,19 +6,12 @@ servicers never build statuses themselves.
 
 from __future__ import annotations
 
-import asyncio
-import functools
-from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any, ParamSpec, TypeVar
 
 import grpc
 from google.protobuf import any_pb2
 from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2, status_pb2
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -118,43 +111,3 @@ def to_status_proto(error: DomainError) -> status_pb2.Status:
 
 
 INTERNAL_STATUS = status_pb2.Status(code=code_pb2.INTERNAL, message="internal error")
-
-
-def unavailable_on(
-    errors: tuple[type[BaseException], ...], message: str
-) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Coroutine[Any, Any, R]]]:
-    """A decorator for store adapters: the driver's "cannot reach the engine" errors become
-    Unavailable (the caller may retry), so no driver type leaks past the adapter.
-
-    The driver's operation is also shielded from cancellation: a caller whose deadline passed
-    stops waiting, but the operation runs on to the driver's own timeouts. Interrupting a driver
-    mid-operation is what broke PyMongo 4.20's async client for good in a fault test (its
-    server-selection lock raised "Lock is not acquired" and every later call failed)."""
-
-    def decorate(method: Callable[P, Awaitable[R]]) -> Callable[P, Coroutine[Any, Any, R]]:
-        @functools.wraps(method)
-        async def translated(*args: P.args, **kwargs: P.kwargs) -> R:
-            try:
-                return await _shielded(method(*args, **kwargs))
-            except errors as exc:
-                raise Unavailable(message) from exc
-
-        return translated
-
-    return decorate
-
-
-async def _shielded(operation: Awaitable[R]) -> R:
-    task = asyncio.ensure_future(operation)
-    try:
-        return await asyncio.shield(task)
-    except asyncio.CancelledError:
-        # Nobody awaits the task any more: collect its outcome so a late failure is not
-        # reported as "exception never retrieved".
-        task.add_done_callback(_collect)
-        raise
-
-
-def _collect(task: asyncio.Future[Any]) -> None:
-    if not task.cancelled():
-        task.exception()

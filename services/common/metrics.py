@@ -17,6 +17,12 @@ RPC_HANDLED = Counter(
     "RPCs completed, by service, method and status code.",
     ["grpc_service", "grpc_method", "grpc_code"],
 )
+STORE_CALLS_REFUSED = Counter(
+    "store_calls_refused_total",
+    "Store calls answered Unavailable at once: the engine was found unreachable moments before "
+    "(services/common/store_guard.py), so the call did not wait out the driver's timeouts.",
+    ["store"],
+)
 
 
 # (full method, code) -> its two labelled series; `labels()` locks and builds a key per call.

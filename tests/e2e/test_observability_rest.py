@@ -14,11 +14,11 @@ from typing import Any
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.stack import METRICS_PROCESSES, Stack
 from tests.conftest import bearer
 from tests.e2e.test_pipeline_rest import wait_for
+from tests.metrics import samples, value
 from tests.unit.deploy.model import ENVOY_METRICS
 
 pytestmark = [pytest.mark.envoy, pytest.mark.redis]
@@ -43,22 +43,6 @@ def eventually(check: Callable[[], bool]) -> bool:
             return False
         time.sleep(0.1)
     return True
-
-
-def samples(url: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
-    reply = httpx.get(url, timeout=5)
-    assert reply.status_code == 200, url
-    found: dict[tuple[str, frozenset[tuple[str, str]]], float] = {}
-    for family in text_string_to_metric_families(reply.text):
-        for sample in family.samples:
-            found[(sample.name, frozenset(sample.labels.items()))] = sample.value
-    return found
-
-
-def value(
-    found: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str, **labels: str
-) -> float:
-    return found.get((name, frozenset(labels.items())), 0.0)
 
 
 def create_ready_insight(rest: httpx.Client, person: dict[str, str], request_id: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import pathlib
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -36,6 +36,7 @@ from tests.faults.support import (
     running_stack,
     wait_status,
 )
+from tests.metrics import samples, value
 
 pytestmark = [pytest.mark.envoy, pytest.mark.redis, pytest.mark.mongo, pytest.mark.neo4j]
 
@@ -95,19 +96,34 @@ def stack(engines: Engines, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     yield from running_stack(tmp_path_factory.mktemp("stack-store-faults"), env)
 
 
+def assert_refused_at_once(metrics_url: str, store: str, call: Callable[[], str]) -> None:
+    """Once a call found the engine unreachable, the next ones are refused without waiting for
+    the driver (store_guard's breaker); at most one in a second goes to the driver as a probe,
+    so of a few calls in a row some are refused at once, with the same 503."""
+    count = functools.partial(value, name="store_calls_refused_total", store=store)
+    refused_before = count(samples(metrics_url))
+    for _ in range(4):
+        assert f"{store} store is unavailable" in call()
+    assert count(samples(metrics_url)) > refused_before
+
+
 def test_insight_store_down_is_503_and_nothing_accepted_is_lost(
-    engines: Engines, rest: httpx.Client, person: dict[str, str]
+    engines: Engines, stack: Stack, rest: httpx.Client, person: dict[str, str]
 ) -> None:
-    # Known flake (1 run in 4, 2026-11-26): PyMongo 4.20's async client once raised
-    # "RuntimeError: Lock is not acquired" from server selection (-> 500) when another call
-    # waiting on the same selection was cancelled by its gRPC deadline, and then never recovered
-    # after FerretDB was back. Not reproduced in isolation yet; see the branch's report.
+    # Seen once before the adapters shielded driver calls from cancellation (store_guard):
+    # PyMongo 4.20's async client raised "RuntimeError: Lock is not acquired" from server
+    # selection when a call waiting on it was cancelled by its gRPC deadline, and never recovered.
     token = person["access"]
     before = ready_insight(rest, token, "Tokyo has great ramen")
     engines.ferretdb.stop()
     try:
         message = is_json_503(rest.get("/insights", headers=bearer(token)))
         assert "insight store" in message, message
+        assert_refused_at_once(
+            stack.config.metrics_url("insight"),
+            "insight",
+            lambda: is_json_503(rest.get("/insights", headers=bearer(token))),
+        )
         is_json_503(rest.post("/insights", json={"text": "not stored"}, headers=bearer(token)))
     finally:
         if not engines.ferretdb.alive():
@@ -121,7 +137,7 @@ def test_insight_store_down_is_503_and_nothing_accepted_is_lost(
 
 
 def test_graph_store_down_is_503_and_insights_wait_for_it(
-    engines: Engines, rest: httpx.Client, person: dict[str, str]
+    engines: Engines, stack: Stack, rest: httpx.Client, person: dict[str, str]
 ) -> None:
     """With Neo4j gone the graph's reads are 503, insights are still accepted, and their
     linking waits (PENDING, with the reason) until Neo4j is back; then they are linked."""
@@ -131,6 +147,11 @@ def test_graph_store_down_is_503_and_insights_wait_for_it(
     try:
         message = is_json_503(rest.get(f"/relationships/{first}", headers=bearer(token)))
         assert "graph store" in message, message
+        assert_refused_at_once(
+            stack.config.metrics_url("graph"),
+            "graph",
+            lambda: is_json_503(rest.get(f"/relationships/{first}", headers=bearer(token))),
+        )
         second = create(rest, token, RELATED[1])
 
         def waiting() -> bool:

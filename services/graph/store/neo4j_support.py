@@ -9,7 +9,7 @@ from neo4j import AsyncDriver, AsyncManagedTransaction
 from neo4j.exceptions import ClientError, ServiceUnavailable, SessionExpired, TransientError
 
 from services.common.clock import to_micros, utc_now
-from services.common.errors import unavailable_on
+from services.common.store_guard import unavailable_on
 from services.graph.domain.models import FeedbackStats
 from services.graph.store import neo4j_cypher as q
 
@@ -43,9 +43,13 @@ async def create_schema(driver: AsyncDriver, database: str | None, dimensions: i
     return int(configured) if configured is not None else None
 
 
-# "Neo4j cannot be reached, or kept failing transiently" becomes Unavailable.
+# "Neo4j cannot be reached, or kept failing transiently" becomes Unavailable; only "cannot be
+# reached" opens the outage breaker (a deadlock retried too long means Neo4j is there).
 translate_errors = unavailable_on(
-    (ServiceUnavailable, SessionExpired, TransientError), "graph store is unavailable"
+    (ServiceUnavailable, SessionExpired, TransientError),
+    "graph store is unavailable",
+    store="graph",
+    outage=(ServiceUnavailable, SessionExpired),
 )
 
 

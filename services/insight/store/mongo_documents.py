@@ -16,7 +16,8 @@ from pymongo.errors import (
 from pymongo.read_preferences import _ServerMode, make_read_preference, read_pref_mode_from_name
 
 from services.common.clock import from_micros, to_micros
-from services.common.errors import InvalidArgument, unavailable_on
+from services.common.errors import InvalidArgument
+from services.common.store_guard import unavailable_on
 from services.insight.domain.models import (
     AudioInfo,
     Entity,
@@ -178,7 +179,12 @@ def insight_filter(owner_id: str, where: InsightFilter) -> Document:
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
-# "The database cannot be reached in time" becomes Unavailable (the caller may retry).
+# "The database cannot be reached in time" becomes Unavailable (the caller may retry); only
+# "cannot be reached" (no server to select, a connection lost) opens the outage breaker: a query
+# over its time limit or a slow write concern means the engine is there.
 translate_errors = unavailable_on(
-    (ConnectionFailure, ExecutionTimeout, WTimeoutError), "insight store is unavailable"
+    (ConnectionFailure, ExecutionTimeout, WTimeoutError),
+    "insight store is unavailable",
+    store="insight",
+    outage=(ConnectionFailure,),
 )

@@ -67,6 +67,7 @@ def test_registry_sees_our_metrics() -> None:
         "insight_rq_jobs_total",
         "insight_rq_queue_jobs",
         "insight_rq_oldest_queued_job_age_seconds",
+        "store_calls_refused_total",
     } <= names
 
 
@@ -94,6 +95,8 @@ def test_dashboard_covers_rpcs_pipeline_queues_and_envoy() -> None:
         "envoy_http_downstream_rq_xx",
         "envoy_cluster_upstream_rq_time_bucket",
         "envoy_http_local_rate_limit_rate_limited",
+        # a store found unreachable: calls refused at once
+        "store_calls_refused_total",
     } <= used
     stage_panels = [
         target["expr"]
