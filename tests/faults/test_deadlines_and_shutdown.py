@@ -47,6 +47,10 @@ def _active_upstream_calls(stack: Stack, cluster: str) -> int:
     return int(text.split(":")[1]) if text.startswith(stat) else 0
 
 
+def _log_count(process: ManagedProcess, text: str) -> int:
+    return process.log_path.read_text(errors="replace").count(text)
+
+
 def _exited_cleanly(process: ManagedProcess) -> bool:
     return (
         poll(lambda: not process.alive())
@@ -91,7 +95,11 @@ def test_sigterm_drains_a_call_in_flight_and_refuses_new_ones(
                 # Creating a link asks the insight service whether both insights are the caller's.
                 held = pool.submit(rest.post, "/relationships", json=link, headers=bearer(token))
                 assert poll(lambda: _active_upstream_calls(stack, "graph") == 1, 30)
+                drained_before = _log_count(graph, '"msg": "draining"')
                 graph.process.send_signal(signal.SIGTERM)  # type: ignore[union-attr]
+                # A call that reached the graph before it handled the signal would be taken and
+                # held on the frozen insight service too; ask only once it is draining.
+                assert poll(lambda: _log_count(graph, '"msg": "draining"') > drained_before, 30)
                 refused = poll(
                     lambda: (
                         rest.get(f"/relationships/{first}", headers=bearer(token)).status_code
@@ -106,8 +114,8 @@ def test_sigterm_drains_a_call_in_flight_and_refuses_new_ones(
             assert reply.json()["relationship"]["type"] == "MANUAL"
             assert _exited_cleanly(graph), graph.log_tail()
         finally:
-            if not graph.alive():
-                restart_service(stack, "graph", stack.config.graph_port)
+            graph.stop()  # already stopping; so a failure here does not leave it down for others
+            restart_service(stack, "graph", stack.config.graph_port)
     listed = rest.get(f"/relationships/{first}", headers=bearer(token)).json()["relationships"]
     assert any(r["type"] == "MANUAL" and second in (r["sourceId"], r["targetId"]) for r in listed)
 
@@ -128,6 +136,6 @@ def test_sigterm_lets_the_worker_finish_its_job(
         # Finished by the stopping worker itself: nobody else was there to do it.
         assert get_insight(rest, token, insight_id)["status"] == "READY"
     finally:
-        if not worker.alive():
-            stack.start_worker()
+        worker.stop()  # already stopping; so a failure here does not leave it down for others
+        stack.start_worker()
     ready_insight(rest, token, "Microsoft hired engineers in Paris")
