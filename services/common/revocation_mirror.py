@@ -132,6 +132,7 @@ class RevocationMirror:
 
     async def run_forever(self) -> None:
         failures = 0  # attempts in a row that never got in sync: how long to wait
+        reported = False  # this outage is in the log already: one warning each, not one per try
         while True:
             self._synced = False
             try:
@@ -139,8 +140,9 @@ class RevocationMirror:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                if failures == 0:
+                if self._synced or not reported:
                     log.warning("revocation mirror lost (calls check Redis meanwhile): %s", exc)
+                reported = True
             failures = 0 if self._synced else failures + 1
             await asyncio.sleep(_RETRY_SECONDS[min(failures, len(_RETRY_SECONDS) - 1)])
 

@@ -149,7 +149,9 @@ async def test_revocations_made_before_a_process_starts_are_loaded(
 
 
 async def test_while_redis_is_down_calls_are_refused_and_the_mirror_recovers(
-    redis_server: tuple[str, ManagedProcess], token_state: TokenState
+    redis_server: tuple[str, ManagedProcess],
+    token_state: TokenState,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     url, process = redis_server
     admission = _admission(url)
@@ -166,6 +168,9 @@ async def test_while_redis_is_down_calls_are_refused_and_the_mirror_recovers(
         await _until(lambda: mirror.in_sync, "the mirror back in sync")
         assert (await admission.admit("tok-1", "fam-1", "ann")).revoked  # reloaded
         assert not (await admission.admit("tok-2", "fam-2", "ann")).revoked
+    # One warning for the outage, however many tries it took to get back in sync.
+    lost = [r for r in caplog.records if "revocation mirror lost" in r.getMessage()]
+    assert len(lost) == 1, [r.getMessage() for r in lost]
 
 
 async def test_without_a_mirror_every_call_is_checked_in_redis(
