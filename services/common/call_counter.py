@@ -131,15 +131,32 @@ class PersonCallCounter:
         return person
 
     async def _ask(self, user_id: str, person: _Person) -> int:
-        granted, ms_left = await self._grant(KEY_PREFIX + user_id, self._wanted(person))
+        request = asyncio.ensure_future(self._grant(KEY_PREFIX + user_id, self._wanted(person)))
+        try:
+            granted, ms_left = await asyncio.shield(request)
+        except asyncio.CancelledError:
+            # The caller went away (its deadline passed) while Redis was granting: Redis has
+            # counted the grant, so it is kept whole for the person's next calls, not stranded.
+            request.add_done_callback(lambda done: self._keep_unused(person, done))
+            raise
+        self._take(person, granted, ms_left)
+        if granted <= 0:
+            return self._seconds_left(person)
+        person.allowance -= 1  # this call is the first of the grant
+        return 0
+
+    def _take(self, person: _Person, granted: int, ms_left: int) -> None:
         now = self._clock()
         person.window_ends = now + ms_left / 1000
         if granted <= 0:
             person.exhausted = True
-            return self._seconds_left(person)
-        person.allowance = granted - 1  # this call is the first of the grant
+            return
+        person.allowance += granted
         person.last_grant, person.granted_at = granted, now
-        return 0
+
+    def _keep_unused(self, person: _Person, request: asyncio.Future[tuple[int, int]]) -> None:
+        if not request.cancelled() and request.exception() is None:
+            self._take(person, *request.result())
 
     def _wanted(self, person: _Person) -> int:
         """About HOLD_SECONDS of the person's calls at the pace the last grant was used."""

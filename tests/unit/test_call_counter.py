@@ -185,3 +185,31 @@ async def test_a_call_cancelled_while_asking_does_not_block_the_next() -> None:
         await asking
     answered.set()
     assert await counter.admit("ann") == 0
+
+
+async def test_a_grant_answered_after_its_caller_was_cancelled_is_kept() -> None:
+    """Redis counted it, so the person's next calls use it instead of asking again."""
+    counter, redis, _ = _counter(limit=10_000)
+    assert await counter.admit("ann") == 0  # a first grant, so the next asks for more than one
+    answered = asyncio.Event()
+    plain_grant = counter._grant
+
+    async def slow_grant(key: str, wanted: int) -> tuple[int, int]:
+        await answered.wait()
+        return await plain_grant(key, wanted)
+
+    counter._grant = slow_grant
+    asking = asyncio.create_task(counter.admit("ann"))
+    await asyncio.sleep(0)
+    asking.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asking
+    answered.set()
+    for _ in range(5):  # Redis's answer arrives after the caller left
+        await asyncio.sleep(0)
+    requests = redis.requests
+    granted = counter._people["ann"].allowance
+    assert granted >= 2
+    for _ in range(granted):
+        assert await counter.admit("ann") == 0
+    assert redis.requests == requests  # all from the kept grant
