@@ -30,6 +30,8 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from services.common.shielding import shielded
+
 KEY_PREFIX = "ratelimit:user:"
 MAX_GRANT = 50  # calls a process may hold for one person at once
 GRANT_SHARE = 8  # a grant is at most 1/GRANT_SHARE of what is left (but at least one call)
@@ -131,14 +133,12 @@ class PersonCallCounter:
         return person
 
     async def _ask(self, user_id: str, person: _Person) -> int:
-        request = asyncio.ensure_future(self._grant(KEY_PREFIX + user_id, self._wanted(person)))
-        try:
-            granted, ms_left = await asyncio.shield(request)
-        except asyncio.CancelledError:
-            # The caller went away (its deadline passed) while Redis was granting: Redis has
-            # counted the grant, so it is kept whole for the person's next calls, not stranded.
-            request.add_done_callback(lambda done: self._keep_unused(person, done))
-            raise
+        # A caller that goes away (its deadline passed) while Redis is granting leaves a grant
+        # Redis has counted: it is kept whole for the person's next calls, not stranded.
+        granted, ms_left = await shielded(
+            self._grant(KEY_PREFIX + user_id, self._wanted(person)),
+            lambda request: self._keep_unused(person, request),
+        )
         self._take(person, granted, ms_left)
         if granted <= 0:
             return self._seconds_left(person)

@@ -15,7 +15,6 @@ Three things per call, in one decorator so no adapter can forget one:
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import enum
 import functools
@@ -27,6 +26,7 @@ from typing import Any, Final, ParamSpec, TypeVar
 
 from services.common.errors import Unavailable
 from services.common.metrics import STORE_CALLS_REFUSED
+from services.common.shielding import shielded
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -39,6 +39,13 @@ PROBE_INTERVAL_SECONDS: Final = 1.0
 # A probe still out after this is taken as lost (a connection hung with no timeout): the next
 # call probes instead, so one stuck call cannot keep the store refused for good.
 PROBE_GIVE_UP_SECONDS: Final = 15.0
+
+
+# The breaker whose call is running: a decorated method called by another on the same adapter
+# is part of that call (the probe's own steps must not be refused as a second probe).
+_running_breaker: contextvars.ContextVar[OutageBreaker | None] = contextvars.ContextVar(
+    "running_breaker", default=None
+)
 
 
 class Passage(enum.Enum):
@@ -83,7 +90,9 @@ class OutageBreaker:
     ) -> R:
         """Runs the operation and learns from its outcome: an `outage` error means unreachable,
         a result means reachable. Other errors say nothing sure (a duplicate key comes from the
-        engine, a bad argument may not have reached it), so they change nothing."""
+        engine, a bad argument may not have reached it), so they change nothing. Runs in a task
+        of its own (shielded), so marking this breaker's call as running stays with this call."""
+        _running_breaker.set(self)
         try:
             result = await operation
         except outage:
@@ -110,13 +119,6 @@ class OutageBreaker:
         if self._next_probe_at is not None:
             log.info("store reachable again", extra={"store": self._store})
         self._next_probe_at = None
-
-
-# The breaker whose call is running: a decorated method called by another on the same adapter
-# is part of that call (the probe's own steps must not be refused as a second probe).
-_running_breaker: contextvars.ContextVar[OutageBreaker | None] = contextvars.ContextVar(
-    "running_breaker", default=None
-)
 
 
 class StoreGuard:
@@ -158,9 +160,10 @@ class StoreGuard:
             if passage is Passage.REFUSED:
                 STORE_CALLS_REFUSED.labels(self._store).inc()
                 raise Unavailable(self._message)
-            observed = breaker.observe(method(*args, **kwargs), passage, self._outage)
             try:
-                return await _shielded(_as_part_of(breaker, observed))
+                return await shielded(
+                    breaker.observe(method(*args, **kwargs), passage, self._outage)
+                )
             except self._errors as exc:
                 raise Unavailable(self._message) from exc
 
@@ -182,25 +185,3 @@ def unavailable_on(
     return StoreGuard(
         errors, message, store, errors if outage is None else outage, probe_interval, clock
     )
-
-
-async def _as_part_of(breaker: OutageBreaker, operation: Awaitable[R]) -> R:
-    # Runs in the shielded task's own copy of the context, so the mark stays with this call.
-    _running_breaker.set(breaker)
-    return await operation
-
-
-async def _shielded(operation: Awaitable[R]) -> R:
-    task = asyncio.ensure_future(operation)
-    try:
-        return await asyncio.shield(task)
-    except asyncio.CancelledError:
-        # Nobody awaits the task any more: collect its outcome so a late failure is not
-        # reported as "exception never retrieved".
-        task.add_done_callback(_collect)
-        raise
-
-
-def _collect(task: asyncio.Future[Any]) -> None:
-    if not task.cancelled():
-        task.exception()

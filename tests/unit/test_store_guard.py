@@ -171,17 +171,17 @@ async def test_each_adapter_has_its_own_breaker() -> None:
 
 
 def test_one_probe_per_interval_and_the_first_that_reaches_closes_it() -> None:
-    now = [100.0]
-    breaker = OutageBreaker("unit", probe_interval=1.0, clock=lambda: now[0])
+    own_clock = Clock()
+    breaker = OutageBreaker("unit", probe_interval=1.0, clock=own_clock)
     assert breaker.passage() is Passage.GO
     breaker._unreachable()
     assert breaker.passage() is Passage.REFUSED
-    now[0] += 1.0
+    own_clock.now += 1.0
     assert breaker.passage() is Passage.PROBE
     assert breaker.passage() is Passage.REFUSED  # the probe is out: the rest wait for it
-    now[0] += PROBE_GIVE_UP_SECONDS - 0.5
+    own_clock.now += PROBE_GIVE_UP_SECONDS - 0.5
     assert breaker.passage() is Passage.REFUSED
-    now[0] += 0.5  # a probe out this long is taken as lost (a hung connection): probe again
+    own_clock.now += 0.5  # a probe out this long is taken as lost (a hung connection): probe again
     assert breaker.passage() is Passage.PROBE
 
 
