@@ -9,6 +9,7 @@ import functools
 import pathlib
 import sys
 import tempfile
+from collections.abc import Sequence
 
 from bench.common import with_bench_limits
 from bench.load.loadgen import Target
@@ -19,7 +20,9 @@ PATHS = [f"/insights/{n:032x}" for n in range(64)]
 
 
 class BareGateway:
-    def __init__(self, replicas: int) -> None:
+    def __init__(self, replicas: int, runner: Sequence[str] = ()) -> None:
+        """`runner`: a module (and its arguments) to run the bare service under, as
+        `python -m RUNNER... bench.load.bare_service --port N` (bench/load/traced_process.py)."""
         base = pathlib.Path(tempfile.mkdtemp(prefix="insight-bare-"))
         # Same gateway settings as the project's stack, so the same filters do the same work.
         self.config = with_bench_limits(StackConfig.on_free_ports(base / "data", base / "run"))
@@ -29,7 +32,7 @@ class BareGateway:
         self._services = [
             ManagedProcess(
                 f"bare-{n + 1}",
-                [sys.executable, "-m", "bench.load.bare_service", "--port", str(port)],
+                [sys.executable, "-m", *runner, "bench.load.bare_service", "--port", str(port)],
                 self.config.run_dir / "logs",
                 env=self._gateway.service_env(),
                 cwd=ROOT,
