@@ -9,7 +9,6 @@ costs, so the project's own overhead on GET /insights/{id} is a ratio.
 from __future__ import annotations
 
 import argparse
-import asyncio
 from typing import Any
 
 import grpc
@@ -17,6 +16,7 @@ from google.protobuf import timestamp_pb2
 from grpc_health.v1 import health, health_pb2_grpc
 
 from insighttracker.insight.v1 import insight_pb2
+from services.common import event_loop
 
 _STAMP = timestamp_pb2.Timestamp(seconds=1_790_000_000)
 # A READY insight of the size the real service returns for the benchmark's insights.
@@ -67,7 +67,8 @@ async def serve(port: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True)
-    asyncio.run(serve(parser.parse_args().port))
+    # The services' event loop (services/common/event_loop.py): like is compared with like.
+    event_loop.run(serve(parser.parse_args().port))
 
 
 if __name__ == "__main__":

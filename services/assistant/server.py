@@ -7,8 +7,6 @@ Run: python -m services.assistant.server
 
 from __future__ import annotations
 
-import asyncio
-
 from insighttracker.assistant.v1 import assistant_pb2, assistant_pb2_grpc
 from services.assistant.api import AssistantServicer
 from services.assistant.cache import FeedChangeVersions, RedisResponseCache
@@ -23,6 +21,7 @@ from services.assistant.domain.suggestions import Suggester
 from services.assistant.domain.training import TrainingService
 from services.assistant.store.sqlite import STORE_FILE, SqliteAssistantStore
 from services.assistant.training_queue import RqTrainingQueue
+from services.common import event_loop
 from services.common.admission import CallAdmission
 from services.common.change_feed import InsightChangeFeed
 from services.common.clients import ServiceCredential, async_channel
@@ -88,4 +87,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    event_loop.run(main())

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import time
+from typing import cast
 from urllib.parse import unquote, urlsplit
 
 CONNECT_TIMEOUT_SECONDS = 2.0
@@ -44,8 +45,8 @@ class _Replies(asyncio.Protocol):
         self._array_left = 0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # A stream connection's transport; uvloop's does not subclass asyncio.Transport.
+        self.transport = cast(asyncio.Transport, transport)
 
     def send(self, command: bytes) -> asyncio.Future[Reply]:
         if self.transport is None or self.transport.is_closing():

@@ -5,14 +5,13 @@ Run: python -m services.graph.server
 
 from __future__ import annotations
 
-import asyncio
-
 from insighttracker.graph.v1 import (
     graph_internal_pb2,
     graph_internal_pb2_grpc,
     graph_pb2,
     graph_pb2_grpc,
 )
+from services.common import event_loop
 from services.common.admission import CallAdmission
 from services.common.clients import async_channel
 from services.common.config import Settings
@@ -96,4 +95,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    event_loop.run(main())

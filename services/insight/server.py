@@ -14,6 +14,7 @@ from insighttracker.insight.v1 import (
     insight_pb2,
     insight_pb2_grpc,
 )
+from services.common import event_loop
 from services.common.admission import CallAdmission
 from services.common.change_feed import InsightChangeFeed
 from services.common.clients import ServiceCredential, async_channel
@@ -123,4 +124,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    event_loop.run(main())

@@ -15,6 +15,7 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
 from insighttracker.nlp.v1 import nlp_pb2, nlp_pb2_grpc
+from services.common import event_loop
 from services.common.config import Settings
 from services.common.interceptors import Access, AccessPolicy, Authenticator
 from services.common.logs import configure_logging
@@ -80,4 +81,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    event_loop.run(main())
