@@ -29,7 +29,7 @@ class BareGateway:
         self._gateway = Stack(self.config)
         ports = [free_port() for _ in range(replicas)]
         self.config.insight_port, self._gateway.insight_ports = ports[0], ports
-        self._services = [
+        self.services = [
             ManagedProcess(
                 f"bare-{n + 1}",
                 [sys.executable, "-m", *runner, "bench.load.bare_service", "--port", str(port)],
@@ -43,7 +43,7 @@ class BareGateway:
 
     def __enter__(self) -> BareGateway:
         try:
-            for service, port in zip(self._services, self._gateway.insight_ports, strict=True):
+            for service, port in zip(self.services, self._gateway.insight_ports, strict=True):
                 service.start()
                 ready = functools.partial(grpc_serving, f"127.0.0.1:{port}")
                 service.wait_until(ready, 30, "serving")
@@ -58,10 +58,10 @@ class BareGateway:
 
     def _stop(self) -> None:
         self._gateway.stop()
-        for service in self._services:
+        for service in self.services:
             service.stop()
 
     @property
     def pids(self) -> dict[str, int]:
         envoy = self._gateway.processes["envoy"].pid
-        return {s.name: s.pid for s in self._services} | {"envoy": envoy}
+        return {s.name: s.pid for s in self.services} | {"envoy": envoy}

@@ -40,20 +40,21 @@ Calls = collections.Counter[str]
 
 
 def count_calls(
-    pid: int, out: pathlib.Path, url: str, targets: list[Target], rate: float, seconds: float
+    process: ManagedProcess,
+    out: pathlib.Path,
+    url: str,
+    targets: list[Target],
+    rate: float,
+    seconds: float,
 ) -> tuple[int, Calls]:
-    """Requests sent and the calls the process made while they ran."""
+    """Requests sent and the calls the traced process made while they ran."""
     loadgen.run(url, targets, mode="open", rate=rate, seconds=2)  # warm: first-call paths
-    os.kill(pid, signal.SIGUSR1)
+    os.kill(process.pid, signal.SIGUSR1)
     time.sleep(0.2)
     report = loadgen.run(url, targets, mode="open", rate=rate, seconds=seconds, warmup_seconds=0)
     time.sleep(0.5)  # let the last answers finish inside the counted span
-    os.kill(pid, signal.SIGUSR2)
-    deadline = time.monotonic() + 30
-    while not out.exists():
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"process {pid} wrote no call counts to {out}")
-        time.sleep(0.1)
+    os.kill(process.pid, signal.SIGUSR2)
+    process.wait_until(out.exists, 30, f"done writing its call counts to {out}")
     total = report["total"]
     if sum(total["errors"].values()):
         raise RuntimeError(f"requests failed while counting: {total['errors']}")
@@ -61,8 +62,8 @@ def count_calls(
     return int(total["count"]), calls
 
 
-def traced_insight(stack: Stack, out: pathlib.Path) -> int:
-    """Replaces the stack's insight process with a traced one on the same port; its pid."""
+def traced_insight(stack: Stack, out: pathlib.Path) -> ManagedProcess:
+    """Replaces the stack's insight process with a traced one on the same port."""
     stack.processes["insight"].stop()
     argv = [sys.executable, "-m", *TRACER, str(out), "services.insight.server"]
     process = ManagedProcess(
@@ -72,8 +73,7 @@ def traced_insight(stack: Stack, out: pathlib.Path) -> int:
     process.start()
     ready = functools.partial(grpc_serving, f"127.0.0.1:{stack.config.insight_port}")
     process.wait_until(ready, 60, "serving")
-    assert process.pid is not None
-    return process.pid
+    return process
 
 
 def project_calls(work: pathlib.Path, rate: float, seconds: float) -> tuple[int, Calls]:
@@ -83,8 +83,8 @@ def project_calls(work: pathlib.Path, rate: float, seconds: float) -> tuple[int,
         client = httpx.Client(base_url=stack.config.rest_url, timeout=60.0)
         people = prepare(client, users=4, insights_per_user=10)
         wait_for_pipeline(client, people)
-        pid = traced_insight(stack, out)
-        return count_calls(pid, out, stack.config.rest_url, read_targets(people), rate, seconds)
+        traced = traced_insight(stack, out)
+        return count_calls(traced, out, stack.config.rest_url, read_targets(people), rate, seconds)
     finally:
         stack.stop()
 
@@ -92,9 +92,7 @@ def project_calls(work: pathlib.Path, rate: float, seconds: float) -> tuple[int,
 def bare_calls(work: pathlib.Path, rate: float, seconds: float) -> tuple[int, Calls]:
     out = work / "bare.json"
     with BareGateway(1, runner=(*TRACER, str(out))) as bare:
-        return count_calls(
-            bare.pids["bare-1"], out, bare.config.rest_url, bare.targets, rate, seconds
-        )
+        return count_calls(bare.services[0], out, bare.config.rest_url, bare.targets, rate, seconds)
 
 
 def per_request(calls: Mapping[str, int], requests: int) -> dict[str, float]:
