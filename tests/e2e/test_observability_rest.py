@@ -85,6 +85,38 @@ def test_request_id_reaches_every_process_of_the_pipeline(
     assert dequeued["request_id"] == mine, dequeued
 
 
+def test_a_public_request_is_in_envoys_log_and_a_failed_call_in_the_services_too(
+    stack: Stack, rest: httpx.Client, person: dict[str, str]
+) -> None:
+    """Envoy's access log has every public request; a service logs a person's call at INFO only
+    when it fails or is slow (successes at DEBUG: the access log already has them)."""
+    succeeded, failed = f"ok-{uuid.uuid4().hex}", f"missing-{uuid.uuid4().hex}"
+    auth = bearer(person["access"])
+    assert rest.get("/insights", headers={**auth, "x-request-id": succeeded}).status_code == 200
+    missing = rest.get("/insights/no-such-insight", headers={**auth, "x-request-id": failed})
+    assert missing.status_code == 404
+
+    def lines(process: str, request_id: str) -> list[dict[str, Any]]:
+        return [line for line in json_lines(stack, process) if line["request_id"] == request_id]
+
+    def any_line(process: str, request_id: str) -> bool:
+        return bool(lines(process, request_id))
+
+    for request_id, status in ((succeeded, 200), (failed, 404)):
+        logged = functools.partial(any_line, "envoy", request_id)
+        assert eventually(logged), f"envoy: no {request_id}"
+        [access] = lines("envoy", request_id)
+        assert access["status"] == status, access
+    assert eventually(functools.partial(any_line, "insight", failed)), f"insight: no {failed}"
+    [rpc] = lines("insight", failed)
+    assert (rpc["level"], rpc["code"], rpc["method"]) == (
+        "info",
+        "NOT_FOUND",
+        "/insighttracker.insight.v1.InsightService/GetInsight",
+    )
+    assert lines("insight", succeeded) == []
+
+
 def test_every_json_log_line_has_a_request_id(stack: Stack, rest: httpx.Client) -> None:
     rest.get("/insights")  # at least one request line besides start-up
     for process in PYTHON_PROCESSES:

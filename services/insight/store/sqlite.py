@@ -63,6 +63,11 @@ def _insight_row(insight: Insight) -> tuple[Any, ...]:
     )
 
 
+# By stored value: a dict lookup, where Source(value) runs the Enum machinery in Python.
+_SOURCES = {source.value: source for source in Source}
+_STATUSES = {status.value: status for status in Status}
+
+
 def _insight_from_row(row: sqlite3.Row) -> Insight:
     audio = None
     if row["audio_format"] is not None:
@@ -76,8 +81,8 @@ def _insight_from_row(row: sqlite3.Row) -> Insight:
         owner_id=row["owner_id"],
         text=row["text"],
         tags=tuple(json.loads(row["tags_json"])),
-        source=Source(row["source"]),
-        status=Status(row["status"]),
+        source=_SOURCES[row["source"]],
+        status=_STATUSES[row["status"]],
         status_reason=row["status_reason"],
         language=row["language"],
         entities=tuple(Entity(text, label) for text, label in json.loads(row["entities_json"])),
