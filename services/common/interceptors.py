@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, TypeAlias
@@ -124,33 +124,20 @@ def rpc_log_level(code: str, caller: Caller | None, seconds: float) -> int:
     return logging.DEBUG
 
 
-class ServiceInterceptor(grpc.aio.ServerInterceptor):
+class ServiceInterceptor:
+    """Wraps the handler of every method a server serves (`InterceptedHandlers`).
+
+    Not a grpc.aio server interceptor: grpc runs those as a chain of coroutines on every call
+    before the handler is found; here each method's handler is wrapped once, and a call finds
+    its wrapped handler with one dict lookup."""
+
     def __init__(self, authenticator: Authenticator, policy: AccessPolicy) -> None:
         self._authenticator = authenticator
         self._policy = policy
-        # method -> (the servicer's handler, its wrapped handler). The wrapper reads everything
-        # per call from the call's context, so one per method serves every call: building a
-        # handler and a metadata dict per call was a measurable share of a short read.
-        self._wrapped: dict[str, tuple[Any, Any]] = {}
 
-    # grpc's stubs type handlers for the sync API; the aio behaviours are wrapped as Any here.
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Any]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> Any:
-        handler = await continuation(handler_call_details)
-        if handler is None:
-            return handler
-        method: str = handler_call_details.method
-        known = self._wrapped.get(method)
-        if known is not None and known[0] is handler:
-            return known[1]
-        wrapped = self._wrap(method, handler)
-        self._wrapped[method] = (handler, wrapped)
-        return wrapped
-
-    def _wrap(self, method: str, handler: Any) -> Any:
+    def wrap(self, method: str, handler: Any) -> Any:
+        """`handler` (the servicer's, for `method`) running inside this interceptor. The wrapper
+        reads everything per call from the call's context, so one serves every call."""
         rule = self._policy.rule_for(method)
         if handler.unary_unary is not None:
             inner_unary = handler.unary_unary
@@ -220,3 +207,30 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
                 log.log(level, "rpc", extra=extra)
         if error_status is not None:
             await context.abort_with_status(error_status)
+
+
+class InterceptedHandlers(grpc.GenericRpcHandler):
+    """The generic handlers of every service of a server behind one lookup, each method's
+    handler wrapped by the interceptor the first time it is called."""
+
+    def __init__(self, interceptor: ServiceInterceptor) -> None:
+        self._interceptor = interceptor
+        self._inner: list[grpc.GenericRpcHandler] = []
+        # Only methods that exist: a name nothing serves is not kept (callers choose names).
+        self._wrapped: dict[str, Any] = {}
+
+    def add(self, handlers: Sequence[grpc.GenericRpcHandler]) -> None:
+        self._inner.extend(handlers)
+
+    # grpc's stubs type handlers for the sync API; the aio behaviours are wrapped as Any here.
+    def service(self, handler_call_details: grpc.HandlerCallDetails) -> Any:
+        method: str = handler_call_details.method
+        wrapped = self._wrapped.get(method)
+        if wrapped is not None:
+            return wrapped
+        for inner in self._inner:
+            handler = inner.service(handler_call_details)
+            if handler is not None:
+                wrapped = self._wrapped[method] = self._interceptor.wrap(method, handler)
+                return wrapped
+        return None

@@ -18,7 +18,12 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
 
 from services.common.config import Settings
-from services.common.interceptors import AccessPolicy, Authenticator, ServiceInterceptor
+from services.common.interceptors import (
+    AccessPolicy,
+    Authenticator,
+    InterceptedHandlers,
+    ServiceInterceptor,
+)
 from services.common.metrics import start_metrics_server
 
 log = logging.getLogger("server")
@@ -50,11 +55,12 @@ class _GenericHandlersOnly:
     `GET /insights/{id}` cost. A generic handler serves the same methods, found by name, from
     one pending request."""
 
-    def __init__(self, server: grpc.aio.Server) -> None:
-        self._server = server
+    def __init__(self, server: grpc.aio.Server, interceptor: ServiceInterceptor) -> None:
+        self._handlers = InterceptedHandlers(interceptor)
+        server.add_generic_rpc_handlers([self._handlers])
 
     def add_generic_rpc_handlers(self, handlers: Sequence[grpc.GenericRpcHandler]) -> None:
-        self._server.add_generic_rpc_handlers(handlers)
+        self._handlers.add(handlers)
 
     def add_registered_method_handlers(
         self, service_name: str, handlers: dict[str, grpc.RpcMethodHandler[Any, Any]]
@@ -62,9 +68,11 @@ class _GenericHandlersOnly:
         """Dropped: the generic handler given alongside serves these methods."""
 
 
-def generic_handlers_only(server: grpc.aio.Server) -> grpc.aio.Server:
-    # The generated functions call only the two methods above (duck typing).
-    return cast(grpc.aio.Server, _GenericHandlersOnly(server))
+def registrar(server: grpc.aio.Server, interceptor: ServiceInterceptor) -> grpc.aio.Server:
+    """Where the generated `add_*_to_server` functions register: generic handlers only, behind
+    one lookup that wraps each method in the interceptor. They call only the two methods above
+    (duck typing)."""
+    return cast(grpc.aio.Server, _GenericHandlersOnly(server, interceptor))
 
 
 async def serve(
@@ -78,7 +86,6 @@ async def serve(
     on_stop: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
     server = grpc.aio.server(
-        interceptors=[ServiceInterceptor(authenticator, policy)],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
@@ -87,18 +94,18 @@ async def serve(
             ("grpc.absolute_max_metadata_size", MAX_METADATA_BYTES),
         ],
     )
-    registrar = generic_handlers_only(server)
+    registered = registrar(server, ServiceInterceptor(authenticator, policy))
     for registration in registrations:
-        registration.add_to_server(registrar)
+        registration.add_to_server(registered)
     authenticator.start()
     health_servicer = health.aio.HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, registrar)
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, registered)
     names = [r.service_name for r in registrations]
     # What reflection.enable_server_reflection does, minus its isinstance check on the server
     # (the generated module it calls has no type stubs).
     reflection_pb2_grpc.add_ServerReflectionServicer_to_server(  # type: ignore[no-untyped-call]
         reflection.aio.ReflectionServicer([*names, health.SERVICE_NAME, reflection.SERVICE_NAME]),
-        registrar,
+        registered,
     )
     address = f"{settings.bind_host}:{port}"
     if server.add_insecure_port(address) == 0:
