@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
-from google.protobuf.timestamp_pb2 import Timestamp
-
 from insighttracker.assistant.v1 import assistant_pb2 as pb
 from services.assistant.domain.models import (
     Count,
@@ -15,6 +11,7 @@ from services.assistant.domain.models import (
     SuggestionKind,
     TrainingJob,
 )
+from services.common.timestamps import set_timestamp, timestamp
 
 KIND_TO_PROTO = {
     SuggestionKind.RELATED: pb.Suggestion.RELATED,
@@ -28,12 +25,6 @@ STATUS_TO_PROTO = {
     JobStatus.SUCCEEDED: pb.TrainingJob.SUCCEEDED,
     JobStatus.FAILED: pb.TrainingJob.FAILED,
 }
-
-
-def _timestamp(moment: dt.datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp
 
 
 def suggestion_to_proto(s: Suggestion) -> pb.Suggestion:
@@ -56,14 +47,14 @@ def job_to_proto(job: TrainingJob) -> pb.TrainingJob:
         accuracy_after=job.accuracy_after,
         promoted=job.promoted,
         error=job.error,
-        create_time=_timestamp(job.create_time),
+        create_time=timestamp(job.create_time),
         model_version=job.model_version,
         link_threshold=job.link_scorer.threshold,
         link_positive_examples=job.link_scorer.positive_examples,
         link_negative_examples=job.link_scorer.negative_examples,
     )
     if job.finish_time is not None:
-        message.finish_time.CopyFrom(_timestamp(job.finish_time))
+        set_timestamp(message.finish_time, job.finish_time)
     return message
 
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from google.protobuf.timestamp_pb2 import Timestamp
-
 from insighttracker.graph.v1 import graph_pb2 as pb
+from services.common.timestamps import timestamp
 from services.graph.domain.models import (
     MindMap,
     MindMapEdge,
@@ -21,8 +20,6 @@ TYPE_TO_PROTO = {
 
 
 def relationship_to_proto(relationship: Relationship) -> pb.Relationship:
-    created = Timestamp()
-    created.FromDatetime(relationship.create_time)
     return pb.Relationship(
         id=relationship.id,
         source_id=relationship.source_id,
@@ -30,7 +27,7 @@ def relationship_to_proto(relationship: Relationship) -> pb.Relationship:
         type=TYPE_TO_PROTO[relationship.type],
         score=relationship.score,
         reason=relationship.reason,
-        create_time=created,
+        create_time=timestamp(relationship.create_time),
     )
 
 

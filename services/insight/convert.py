@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from google.protobuf.timestamp_pb2 import Timestamp
-
 from insighttracker.auth.v1 import auth_pb2
 from insighttracker.insight.v1 import insight_pb2
-from services.common.clock import to_micros
+from services.common.timestamps import set_timestamp, timestamp
 from services.insight.domain.models import Insight, InsightFilter, Source, Status, User
 
 SOURCE_TO_PROTO = {Source.TEXT: insight_pb2.Insight.TEXT, Source.AUDIO: insight_pb2.Insight.AUDIO}
@@ -20,19 +18,6 @@ STATUS_TO_PROTO = {
     Status.FAILED: insight_pb2.Insight.FAILED,
 }
 STATUS_FROM_PROTO = {v: k for k, v in STATUS_TO_PROTO.items()}
-
-
-def timestamp(moment: dt.datetime) -> Timestamp:
-    message = Timestamp()
-    set_timestamp(message, moment)
-    return message
-
-
-def set_timestamp(message: Timestamp, moment: dt.datetime) -> None:
-    # From integer microseconds: Timestamp.FromDatetime does its calendar arithmetic in Python,
-    # a visible share of a GET's CPU (two timestamps per insight).
-    seconds, micros = divmod(to_micros(moment), 1_000_000)
-    message.seconds, message.nanos = seconds, micros * 1000
 
 
 def user_to_proto(user: User) -> auth_pb2.User:

@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from services.insight.convert import timestamp
+from services.common.timestamps import timestamp
 
 MOMENTS = [
     dt.datetime(2026, 11, 26, 18, 3, 1, 123456, tzinfo=dt.UTC),
