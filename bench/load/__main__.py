@@ -9,8 +9,8 @@
    connections / throughput (Little's law), whatever the service does.
 2. bare: the same reads against a minimal grpc.aio service (bench/load/baseline.py) behind an
    Envoy rendered from the same template — the project's throughput as a share of it. Reads and
-   bare alternate --pairs times (the machine's speed drifts); the median ratio is reported. The
-   bare service also runs at the fixed --read-rate, right after the project's fixed-rate run.
+   bare alternate --pairs times (the machine's speed drifts); the median ratio is reported. Then
+   both alternate --pairs times at the fixed --read-rate; the median p99 of each is reported.
 3. mixed: reads, lists, creates and suggestions at a fixed --rate (open loop: latency from each
    request's scheduled start) for --soak-seconds, sampling every stack process's RSS.
 
@@ -46,10 +46,15 @@ Report = dict[str, Any]
 def _line(name: str, report: Report) -> str:
     total = report["total"]
     errors = sum(total["errors"].values())
+    # Open loop only: how much of the p99 was spent before the request was sent (no free
+    # connection, or the load generator not scheduled) rather than in Envoy and the service.
+    lag = ""
+    if report["mode"] == "open":
+        lag = f", before sending p99={total['start_lag_p99_ms']:.1f}"
     return (
         f"{name}: {total['rps']:.0f} req/s, n={total['count']}, errors={errors} "
         f"p50={total['p50_ms']:.1f} p90={total['p90_ms']:.1f} p99={total['p99_ms']:.1f} "
-        f"max={total['max_ms']:.1f} ms (loadgen CPU {report['loadgen_cpu_share']:.2f} core)"
+        f"max={total['max_ms']:.1f} ms{lag} (loadgen CPU {report['loadgen_cpu_share']:.2f} core)"
     )
 
 
@@ -125,24 +130,39 @@ def bare_reads_at_rate(baseline: BareGateway, args: argparse.Namespace) -> Repor
     return _measured(baseline.pids, run)
 
 
+def _alternate(
+    args: argparse.Namespace, what: str, project: Callable[[], Report], bare: Callable[[], Report]
+) -> list[dict[str, Report]]:
+    pairs = []
+    for n in range(args.pairs):
+        pair = {"reads": project()}
+        _print_run(f"[{n + 1}] {what}", pair["reads"])
+        pair["bare"] = bare()
+        _print_run(f"[{n + 1}] bare {what}", pair["bare"])
+        pairs.append(pair)
+    return pairs
+
+
 def paired_reads(stack: Stack, targets: list[Target], args: argparse.Namespace) -> Report:
     """Project and bare reads in alternation, --pairs times: this machine's speed drifts by a
     quarter over minutes, so each ratio compares runs seconds apart, and the median is taken.
-    Then both at the fixed --read-rate, back to back: the bare service's latency and CPU at that
-    rate show how much of the machine the transport alone leaves for the project."""
-    pairs = []
+    Then both at the fixed --read-rate, alternating --pairs times too: the bare service's
+    latency at that rate, seconds apart from the project's, shows what the transport alone
+    (Envoy + transcoder + grpc.aio) on this machine at that moment allows."""
     with BareGateway(args.replicas) as baseline:
-        for n in range(args.pairs):
-            project = reads(stack, targets, args)
-            _print_run(f"[{n + 1}] GET /insights/{{id}}", project)
-            bare = bare_reads(baseline, args)
-            _print_run(f"[{n + 1}] bare GET, same Envoy template", bare)
-            pairs.append({"reads": project, "bare": bare})
-        at_rate = reads_at_rate(stack, targets, args)
-        _print_run(f"GET at {args.read_rate:.0f} req/s", at_rate)
-        bare_at_rate = bare_reads_at_rate(baseline, args)
-        _print_run(f"bare GET at {args.read_rate:.0f} req/s", bare_at_rate)
-    return {"pairs": pairs, "reads_at_rate": at_rate, "bare_at_rate": bare_at_rate}
+        pairs = _alternate(
+            args,
+            "GET /insights/{id} closed loop",
+            functools.partial(reads, stack, targets, args),
+            functools.partial(bare_reads, baseline, args),
+        )
+        at_rate_pairs = _alternate(
+            args,
+            f"GET /insights/{{id}} at {args.read_rate:.0f} req/s",
+            functools.partial(reads_at_rate, stack, targets, args),
+            functools.partial(bare_reads_at_rate, baseline, args),
+        )
+    return {"pairs": pairs, "at_rate_pairs": at_rate_pairs}
 
 
 def print_ratios(pairs: list[dict[str, Report]]) -> float | None:
@@ -155,6 +175,18 @@ def print_ratios(pairs: list[dict[str, Report]]) -> float | None:
     listed = ", ".join(f"{r:.0%}" for r in ratios)
     print(f"project / bare throughput: median {median:.0%} ({listed})")
     return median
+
+
+def print_rate_p99s(pairs: list[dict[str, Report]], rate: float) -> dict[str, float]:
+    """The median p99 of the project's and of the bare service's fixed-rate runs."""
+    medians = {}
+    for side in ("reads", "bare"):
+        p99s = [pair[side]["total"]["p99_ms"] for pair in pairs]
+        medians[side] = float(statistics.median(p99s))
+        listed = ", ".join(f"{p:.1f}" for p in p99s)
+        name = "project" if side == "reads" else "bare"
+        print(f"p99 at {rate:.0f} req/s, {name}: median {medians[side]:.1f} ms ({listed})")
+    return medians
 
 
 def mixed(stack: Stack, targets: list[Target], args: argparse.Namespace) -> Report:
@@ -224,6 +256,7 @@ def main() -> None:
             if run_reads and run_bare:
                 results |= paired_reads(stack, targets, args)
                 results["ratio"] = print_ratios(results["pairs"])
+                results["p99_at_rate"] = print_rate_p99s(results["at_rate_pairs"], args.read_rate)
             elif run_reads:
                 results["reads"] = reads(stack, targets, args)
                 _print_run("GET /insights/{id}", results["reads"])

@@ -99,4 +99,6 @@ def test_open_loop_sends_the_scheduled_requests(url: str) -> None:
     # Every request scheduled in the window is counted, however slow: 100/s for 2 s.
     assert report["total"]["count"] == 200
     assert report["total"]["errors"] == {}
+    # The wait before sending is part of each request's latency, never more than it.
+    assert 0 <= report["total"]["start_lag_p99_ms"] <= report["total"]["p99_ms"]
     assert [w["count"] for w in report["windows"]] == [100, 100]

@@ -36,8 +36,11 @@ type Target struct {
 }
 
 type sample struct {
-	kind     int
-	latency  time.Duration
+	kind    int
+	latency time.Duration
+	// From the intended start to the moment a worker sent the request: the time the request
+	// waited for a free connection or for this process to be scheduled. It is part of latency.
+	startLag time.Duration
 	status   string // "" when 2xx, else the HTTP status or "transport"
 	intended time.Time
 }
@@ -145,6 +148,9 @@ type stats struct {
 	P90    float64        `json:"p90_ms"`
 	P99    float64        `json:"p99_ms"`
 	Max    float64        `json:"max_ms"`
+	// Of the start lag (see sample): how much of the latency was spent before sending.
+	StartLagP50 float64 `json:"start_lag_p50_ms"`
+	StartLagP99 float64 `json:"start_lag_p99_ms"`
 }
 
 // Percentile by nearest rank on sorted milliseconds: the smallest value with at least pct% of
@@ -165,6 +171,7 @@ func percentile(sorted []float64, pct float64) float64 {
 
 func summarise(samples []sample, seconds float64) stats {
 	ms := make([]float64, 0, len(samples))
+	lag := make([]float64, 0, len(samples))
 	s := stats{Errors: map[string]int{}}
 	for _, x := range samples {
 		s.Count++
@@ -172,8 +179,11 @@ func summarise(samples []sample, seconds float64) stats {
 			s.Errors[x.status]++
 		}
 		ms = append(ms, float64(x.latency.Microseconds())/1000)
+		lag = append(lag, float64(x.startLag.Microseconds())/1000)
 	}
 	sort.Float64s(ms)
+	sort.Float64s(lag)
+	s.StartLagP50, s.StartLagP99 = percentile(lag, 50), percentile(lag, 99)
 	if seconds > 0 {
 		s.RPS = float64(s.Count) / seconds
 	}
@@ -248,10 +258,14 @@ func main() {
 
 	run := func(j job) {
 		t := &targets[j.target]
+		started := time.Now()
 		status, body := send(client, *base, t, j.path)
 		done := time.Now()
 		if !j.intended.Before(measureFrom) && j.intended.Before(end) {
-			rec.add(sample{kind: j.target, latency: done.Sub(j.intended), status: status, intended: j.intended}, body)
+			rec.add(sample{
+				kind: j.target, latency: done.Sub(j.intended), startLag: started.Sub(j.intended),
+				status: status, intended: j.intended,
+			}, body)
 		}
 	}
 

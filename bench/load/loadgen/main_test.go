@@ -21,9 +21,9 @@ func TestPercentileIsNearestRank(t *testing.T) {
 func TestSummariseCountsErrorsByStatus(t *testing.T) {
 	samples := []sample{
 		{latency: 1 * time.Millisecond},
-		{latency: 3 * time.Millisecond, status: "500"},
+		{latency: 3 * time.Millisecond, status: "500", startLag: 2 * time.Millisecond},
 		{latency: 2 * time.Millisecond, status: "transport"},
-		{latency: 4 * time.Millisecond, status: "500"},
+		{latency: 4 * time.Millisecond, status: "500", startLag: 3 * time.Millisecond},
 	}
 	s := summarise(samples, 2)
 	if s.Count != 4 || s.Errors["500"] != 2 || s.Errors["transport"] != 1 || s.RPS != 2 {
@@ -31,6 +31,9 @@ func TestSummariseCountsErrorsByStatus(t *testing.T) {
 	}
 	if s.P50 != 2 || s.Max != 4 {
 		t.Fatalf("p50 %v max %v", s.P50, s.Max)
+	}
+	if s.StartLagP50 != 0 || s.StartLagP99 != 3 {
+		t.Fatalf("start lag p50 %v p99 %v", s.StartLagP50, s.StartLagP99)
 	}
 }
 
