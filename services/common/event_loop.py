@@ -3,7 +3,7 @@
 uvloop is libuv's event loop in C. grpc.aio wakes the loop several times per call, and asyncio's
 pure-Python loop turn (select, handles, callbacks) was most of a short call's Python-level work
 (bench/load/call_count.py); on uvloop the insight process spent ~10 % less CPU per
-GET /insights/{id} (README, *Load*). INSIGHT_EVENT_LOOP=asyncio runs the standard loop instead.
+GET /insights/{id} (bench/load/RUNS.md). INSIGHT_EVENT_LOOP=asyncio runs the standard loop instead.
 """
 
 from __future__ import annotations
