@@ -167,7 +167,11 @@ class Stack:
         env.update(c.extra_env)
         return env
 
-    def _add(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> ManagedProcess:
+    def add_process(
+        self, name: str, argv: list[str], env: dict[str, str] | None = None
+    ) -> ManagedProcess:
+        """A process of this stack, not started yet: its log beside the others, its own metrics
+        port, stopped by stop(). A process of the same name is replaced (stop that one first)."""
         env = dict(env or self.service_env())
         # One port per process (a shared INSIGHT_METRICS_PORT would collide); 0 exports none.
         env["INSIGHT_METRICS_PORT"] = str(self.config.metrics_ports.get(name, 0))
@@ -190,7 +194,9 @@ class Stack:
                 "assistant": c.assistant_port,
             }
             for name in services:
-                self._add(name, [sys.executable, "-m", f"services.{name}.server"]).start(detached)
+                self.add_process(name, [sys.executable, "-m", f"services.{name}.server"]).start(
+                    detached
+                )
             for name, port in services.items():
                 self.processes[name].wait_until(
                     functools.partial(grpc_serving, f"127.0.0.1:{port}"),
@@ -212,7 +218,7 @@ class Stack:
         redis_dir = c.data_dir / "redis"
         redis_dir.mkdir(parents=True, exist_ok=True)
         # Append-only file: queued jobs and revocations survive a restart of the embedded Redis.
-        redis = self._add(
+        redis = self.add_process(
             "redis",
             [
                 str(_redis_binary()),
@@ -238,7 +244,7 @@ class Stack:
         port = free_port()
         env = self.service_env() | {"INSIGHT_INSIGHT_PORT": str(port)}
         argv = [sys.executable, "-m", "services.insight.server"]
-        process = self._add(f"insight-{replica}", argv, env)
+        process = self.add_process(f"insight-{replica}", argv, env)
         process.start(detached)
         process.wait_until(
             functools.partial(grpc_serving, f"127.0.0.1:{port}"), START_TIMEOUT_SECONDS, "serving"
@@ -250,7 +256,7 @@ class Stack:
         self, detached: bool = False, name: str = "worker", module: str = "services.worker.main"
     ) -> ManagedProcess:
         """An RQ worker process: the pipeline's by default, or the assistant's trainer."""
-        worker = self._add(name, [sys.executable, "-m", module])
+        worker = self.add_process(name, [sys.executable, "-m", module])
         worker.start(detached)
         redis_url = self.config.effective_redis_url
         worker.wait_until(lambda: rq_worker_ready(redis_url, worker.pid), 60, "taking jobs")
@@ -291,7 +297,7 @@ class Stack:
         if detached:
             # Envoy exits with its parent (PR_SET_PDEATHSIG); `make up`'s launcher does not stay.
             argv = [sys.executable, "-m", "gateway.keep_parent", *argv]
-        envoy = self._add("envoy", argv)
+        envoy = self.add_process("envoy", argv)
         envoy.start(detached)
         envoy.wait_until(
             lambda: http_ok(f"http://127.0.0.1:{c.admin_port}/ready"),

@@ -33,7 +33,7 @@ from bench.load.baseline import BareGateway
 from bench.load.loadgen import Target
 from bench.load.workload import prepare, read_targets, wait_for_pipeline
 from gateway.processes import ManagedProcess, grpc_serving
-from gateway.stack import ROOT, Stack
+from gateway.stack import Stack
 
 TRACER = ("bench.load.traced_process",)
 Calls = collections.Counter[str]
@@ -66,10 +66,7 @@ def traced_insight(stack: Stack, out: pathlib.Path) -> ManagedProcess:
     """Replaces the stack's insight process with a traced one on the same port."""
     stack.processes["insight"].stop()
     argv = [sys.executable, "-m", *TRACER, str(out), "services.insight.server"]
-    process = ManagedProcess(
-        "insight-traced", argv, stack.config.run_dir / "logs", env=stack.service_env(), cwd=ROOT
-    )
-    stack.processes["insight"] = process  # stack.stop() stops it
+    process = stack.add_process("insight", argv)
     process.start()
     ready = functools.partial(grpc_serving, f"127.0.0.1:{stack.config.insight_port}")
     process.wait_until(ready, 60, "serving")

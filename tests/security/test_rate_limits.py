@@ -86,7 +86,7 @@ def per_person_gateway(stack: Stack, tmp_path: pathlib.Path) -> Iterator[Stack]:
     gateway = _gateway(stack, tmp_path)
     gateway.config.insight_port = free_port()
     gateway.config.extra_env.update(INSIGHT_USER_RATE_LIMIT=str(PER_PERSON_LIMIT))
-    insight = gateway._add("insight", [sys.executable, "-m", "services.insight.server"])
+    insight = gateway.add_process("insight", [sys.executable, "-m", "services.insight.server"])
     insight.start()
     try:
         address = f"127.0.0.1:{gateway.config.insight_port}"
