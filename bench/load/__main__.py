@@ -94,8 +94,8 @@ def _measured(pids: dict[str, int], run: Callable[[], Report]) -> Report:
     before = cpu_snapshot(pids)
     report = run()
     after = cpu_snapshot(pids)
-    count = max(1, report["total"]["count"])
-    # Includes the warm-up's requests' CPU: a slight overestimate, the same for both runs.
+    # The CPU time spans the warm-up too, so it is divided by every request answered in the run.
+    count = max(1, report["answered_total"])
     report["cpu_ms_per_request"] = {
         name: round((after[name] - before[name]) * 1000 / count, 3)
         for name in pids

@@ -81,6 +81,8 @@ def test_closed_loop_report(url: str) -> None:
     for stats in [total, *kinds.values()]:
         assert 0 < stats["p50_ms"] <= stats["p90_ms"] <= stats["p99_ms"] <= stats["max_ms"]
     assert report["gomaxprocs"] == 1 and report["loadgen_cpu_share"] >= 0
+    # The warm-up's requests are answered but not measured.
+    assert report["answered_total"] > total["count"]
     assert '"ok": true' in report["error_examples"]["500"]
 
 
@@ -98,6 +100,7 @@ def test_open_loop_sends_the_scheduled_requests(url: str) -> None:
 
     # Every request scheduled in the window is counted, however slow: 100/s for 2 s.
     assert report["total"]["count"] == 200
+    assert report["answered_total"] == 200  # no warm-up
     assert report["total"]["errors"] == {}
     # The wait before sending is part of each request's latency, never more than it.
     assert 0 <= report["total"]["start_lag_p99_ms"] <= report["total"]["p99_ms"]

@@ -21,6 +21,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -256,11 +257,15 @@ func main() {
 	markCPU := func() { cpuOnce.Do(func() { cpuAtStart = cpuSeconds() }) }
 	go func() { time.Sleep(time.Until(measureFrom)); markCPU() }()
 
+	// Every request answered, warm-up included: what the processes' CPU time over the whole run
+	// divides by (the measured samples are only the requests intended inside the window).
+	var answered atomic.Int64
 	run := func(j job) {
 		t := &targets[j.target]
 		started := time.Now()
 		status, body := send(client, *base, t, j.path)
 		done := time.Now()
+		answered.Add(1)
 		if !j.intended.Before(measureFrom) && j.intended.Before(end) {
 			rec.add(sample{
 				kind: j.target, latency: done.Sub(j.intended), startLag: started.Sub(j.intended),
@@ -337,6 +342,7 @@ func main() {
 		"loadgen_cpu_s":     cpuUsed,
 		"loadgen_cpu_share": cpuUsed / finished.Sub(measureFrom).Seconds(),
 		"gomaxprocs":        runtime.GOMAXPROCS(0),
+		"answered_total":    answered.Load(),
 	}
 	if *mode == "open" {
 		out["rate"] = *rate
