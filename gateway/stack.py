@@ -194,9 +194,8 @@ class Stack:
                 "assistant": c.assistant_port,
             }
             for name in services:
-                self.add_process(name, [sys.executable, "-m", f"services.{name}.server"]).start(
-                    detached
-                )
+                argv = [sys.executable, "-m", f"services.{name}.server"]
+                self.add_process(name, argv).start(detached)
             for name, port in services.items():
                 self.processes[name].wait_until(
                     functools.partial(grpc_serving, f"127.0.0.1:{port}"),

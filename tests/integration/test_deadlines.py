@@ -15,12 +15,8 @@ import grpc
 import pytest
 
 from services.common.clients import async_channel
-from services.common.interceptors import (
-    AccessPolicy,
-    Authenticator,
-    InterceptedHandlers,
-    ServiceInterceptor,
-)
+from services.common.interceptors import AccessPolicy, Authenticator, ServiceInterceptor
+from services.common.server import registrar
 from services.common.tokens import TokenCodec
 
 RELAY = "/test.Middle/Relay"
@@ -68,10 +64,10 @@ class _Generic(grpc.GenericRpcHandler):
 async def _serve(methods: dict[str, Any]) -> tuple[grpc.aio.Server, str]:
     codec = TokenCodec(SECRET, "HS256", "insight-tracker", 900, SECRET)
     policy = AccessPolicy(public=frozenset(methods))
-    handlers = InterceptedHandlers(ServiceInterceptor(Authenticator(codec, None), policy))
-    handlers.add([_Generic(methods)])
     server = grpc.aio.server()
-    server.add_generic_rpc_handlers([handlers])
+    # The services' own wiring (serve() registers through it): generic handlers, intercepted.
+    interceptor = ServiceInterceptor(Authenticator(codec, None), policy)
+    registrar(server, interceptor).add_generic_rpc_handlers([_Generic(methods)])
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
     return server, f"127.0.0.1:{port}"
