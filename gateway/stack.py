@@ -18,6 +18,7 @@ import signal
 import sys
 import time
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 from gateway.envoy_config import GatewaySettings, render_envoy_config
 from gateway.processes import (
@@ -346,6 +347,16 @@ def _down(run_dir: pathlib.Path) -> None:
     print("stopped")
 
 
+def stop_requested(signum: int, frame: object) -> NoReturn:
+    """SIGINT/SIGTERM in the foreground launcher: stop the stack, once. The signal often comes
+    twice — `make run` forwards a SIGTERM to its child and a group-wide one reaches the launcher
+    too — and a second KeyboardInterrupt raised inside stop() would cut the orderly stop short
+    (stop() bounds its own waits, then kills)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("command", choices=["run", "up", "down"])
@@ -363,7 +374,8 @@ def main() -> None:
         stack.write_pid_file()
         print(f"logs: {config.run_dir / 'logs'}; stop with: make down")
         return
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.signal(signal.SIGINT, stop_requested)
+    signal.signal(signal.SIGTERM, stop_requested)
     print("Ctrl-C stops every process", flush=True)
     try:
         while all(p.alive() for p in stack.processes.values()):
