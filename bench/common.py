@@ -1,10 +1,16 @@
-"""Shared bits of the benchmarks: percentiles, a stack on free ports, a logged-in client."""
+"""Shared bits of the benchmarks: percentiles, a scratch folder, a stack on free ports, a
+logged-in client."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import pathlib
+import shutil
+import sys
 import tempfile
 import uuid
+from collections.abc import Iterator
 
 import httpx
 
@@ -37,18 +43,45 @@ def with_bench_limits(config: StackConfig) -> StackConfig:
     return config
 
 
-def start_stack(
+def make_scratch_dir(prefix: str) -> pathlib.Path:
+    return pathlib.Path(tempfile.mkdtemp(prefix=prefix))
+
+
+def remove_scratch_dir(path: pathlib.Path) -> None:
+    """A run's stores and service logs (tens of MB after a load run) go when it ends; with
+    INSIGHT_BENCH_KEEP set they stay for reading the logs, and the path is printed."""
+    if os.environ.get("INSIGHT_BENCH_KEEP"):
+        print(f"kept the run's stores and logs: {path}", file=sys.stderr)
+    else:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def scratch_dir(prefix: str) -> Iterator[pathlib.Path]:
+    path = make_scratch_dir(prefix)
+    try:
+        yield path
+    finally:
+        remove_scratch_dir(path)
+
+
+@contextlib.contextmanager
+def running_stack(
     extra_workers: int = 0, insight_replicas: int = 1, extra_env: dict[str, str] | None = None
-) -> Stack:
-    base = pathlib.Path(tempfile.mkdtemp(prefix="insight-bench-"))
-    config = with_bench_limits(StackConfig.on_free_ports(base / "data", base / "run"))
-    config.insight_replicas = insight_replicas
-    config.extra_env.update(extra_env or {})
-    stack = Stack(config)
-    stack.start()
-    for n in range(extra_workers):
-        stack.start_worker(name=f"worker-{n + 2}")
-    return stack
+) -> Iterator[Stack]:
+    """The embedded stack on free ports in a scratch folder, stopped and removed afterwards."""
+    with scratch_dir("insight-bench-") as base:
+        config = with_bench_limits(StackConfig.on_free_ports(base / "data", base / "run"))
+        config.insight_replicas = insight_replicas
+        config.extra_env.update(extra_env or {})
+        stack = Stack(config)
+        try:
+            stack.start()
+            for n in range(extra_workers):
+                stack.start_worker(name=f"worker-{n + 2}")
+            yield stack
+        finally:
+            stack.stop()
 
 
 def logged_in_client(stack: Stack) -> httpx.Client:

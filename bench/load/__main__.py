@@ -32,7 +32,7 @@ from typing import Any
 
 import httpx
 
-from bench.common import start_stack
+from bench.common import running_stack
 from bench.load import loadgen
 from bench.load.baseline import BareGateway
 from bench.load.loadgen import Target
@@ -223,6 +223,35 @@ def print_mixed(report: Report) -> None:
         print(f"    {name:10s} {first:8.1f} -> {last:8.1f}  ({last - first:+.1f})")
 
 
+def run_phases(stack: Stack, args: argparse.Namespace) -> Report:
+    results: Report = {}
+    with httpx.Client(base_url=stack.config.rest_url, timeout=60.0) as client:
+        people = prepare(client, args.users, args.insights_per_user)
+        print(f"\n== {args.replicas} insight process(es), {args.connections} connections ==")
+        targets = read_targets(people)
+        run_reads, run_bare = "reads" not in args.skip, "bare" not in args.skip
+        if run_reads and run_bare:
+            results |= paired_reads(stack, targets, args)
+            results["ratio"] = print_ratios(results["pairs"])
+            results["p99_at_rate"] = print_rate_p99s(results["at_rate_pairs"], args.read_rate)
+        elif run_reads:
+            results["reads"] = reads(stack, targets, args)
+            _print_run("GET /insights/{id}", results["reads"])
+            results["reads_at_rate"] = reads_at_rate(stack, targets, args)
+            _print_run(f"GET at {args.read_rate:.0f} req/s", results["reads_at_rate"])
+        elif run_bare:
+            with BareGateway(args.replicas) as baseline:
+                results["bare"] = bare_reads(baseline, args)
+                results["bare_at_rate"] = bare_reads_at_rate(baseline, args)
+            _print_run("bare GET, same Envoy template", results["bare"])
+            _print_run(f"bare GET at {args.read_rate:.0f} req/s", results["bare_at_rate"])
+        if "mixed" not in args.skip:
+            login(client, people)
+            results["mixed"] = mixed(stack, mixed_targets(people, args.mix), args)
+            print_mixed(results["mixed"])
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -246,34 +275,8 @@ def main() -> None:
     loadgen.build()
     results: Report = {"args": {k: str(v) for k, v in vars(args).items()}}
     extra_env = dict(item.partition("=")[::2] for item in args.env)
-    stack = start_stack(insight_replicas=args.replicas, extra_env=extra_env)
-    try:
-        with httpx.Client(base_url=stack.config.rest_url, timeout=60.0) as client:
-            people = prepare(client, args.users, args.insights_per_user)
-            print(f"\n== {args.replicas} insight process(es), {args.connections} connections ==")
-            targets = read_targets(people)
-            run_reads, run_bare = "reads" not in args.skip, "bare" not in args.skip
-            if run_reads and run_bare:
-                results |= paired_reads(stack, targets, args)
-                results["ratio"] = print_ratios(results["pairs"])
-                results["p99_at_rate"] = print_rate_p99s(results["at_rate_pairs"], args.read_rate)
-            elif run_reads:
-                results["reads"] = reads(stack, targets, args)
-                _print_run("GET /insights/{id}", results["reads"])
-                results["reads_at_rate"] = reads_at_rate(stack, targets, args)
-                _print_run(f"GET at {args.read_rate:.0f} req/s", results["reads_at_rate"])
-            elif run_bare:
-                with BareGateway(args.replicas) as baseline:
-                    results["bare"] = bare_reads(baseline, args)
-                    results["bare_at_rate"] = bare_reads_at_rate(baseline, args)
-                _print_run("bare GET, same Envoy template", results["bare"])
-                _print_run(f"bare GET at {args.read_rate:.0f} req/s", results["bare_at_rate"])
-            if "mixed" not in args.skip:
-                login(client, people)
-                results["mixed"] = mixed(stack, mixed_targets(people, args.mix), args)
-                print_mixed(results["mixed"])
-    finally:
-        stack.stop()
+    with running_stack(insight_replicas=args.replicas, extra_env=extra_env) as stack:
+        results |= run_phases(stack, args)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     out = args.json_out or ROOT / "build" / f"bench-load-{stamp}.json"
     out.parent.mkdir(parents=True, exist_ok=True)

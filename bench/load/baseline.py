@@ -6,12 +6,10 @@ replicas, behind an Envoy rendered from the same envoy.yaml and launched by the 
 from __future__ import annotations
 
 import functools
-import pathlib
 import sys
-import tempfile
 from collections.abc import Sequence
 
-from bench.common import with_bench_limits
+from bench.common import make_scratch_dir, remove_scratch_dir, with_bench_limits
 from bench.load.loadgen import Target
 from gateway.processes import ManagedProcess, free_port, grpc_serving
 from gateway.stack import ROOT, Stack, StackConfig
@@ -23,7 +21,7 @@ class BareGateway:
     def __init__(self, replicas: int, runner: Sequence[str] = ()) -> None:
         """`runner`: a module (and its arguments) to run the bare service under, as
         `python -m RUNNER... bench.load.bare_service --port N` (bench/load/traced_process.py)."""
-        base = pathlib.Path(tempfile.mkdtemp(prefix="insight-bare-"))
+        self._base = base = make_scratch_dir("insight-bare-")
         # Same gateway settings as the project's stack, so the same filters do the same work.
         self.config = with_bench_limits(StackConfig.on_free_ports(base / "data", base / "run"))
         self._gateway = Stack(self.config)
@@ -60,6 +58,7 @@ class BareGateway:
         self._gateway.stop()
         for service in self.services:
             service.stop()
+        remove_scratch_dir(self._base)
 
     @property
     def pids(self) -> dict[str, int]:

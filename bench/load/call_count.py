@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 
 import httpx
 
-from bench.common import start_stack
+from bench.common import running_stack
 from bench.load import loadgen
 from bench.load.baseline import BareGateway
 from bench.load.loadgen import Target
@@ -75,15 +75,12 @@ def traced_insight(stack: Stack, out: pathlib.Path) -> ManagedProcess:
 
 def project_calls(work: pathlib.Path, rate: float, seconds: float) -> tuple[int, Calls]:
     out = work / "insight.json"
-    stack = start_stack()
-    try:
+    with running_stack() as stack:
         client = httpx.Client(base_url=stack.config.rest_url, timeout=60.0)
         people = prepare(client, users=4, insights_per_user=10)
         wait_for_pipeline(client, people)
         traced = traced_insight(stack, out)
         return count_calls(traced, out, stack.config.rest_url, read_targets(people), rate, seconds)
-    finally:
-        stack.stop()
 
 
 def bare_calls(work: pathlib.Path, rate: float, seconds: float) -> tuple[int, Calls]:

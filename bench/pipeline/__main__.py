@@ -19,7 +19,7 @@ import wave
 
 import grpc
 
-from bench.common import logged_in_client, percentile, start_stack, summary
+from bench.common import logged_in_client, percentile, running_stack, summary
 from insighttracker.nlp.v1 import nlp_pb2, nlp_pb2_grpc
 from services.common.tokens import TokenCodec
 
@@ -38,8 +38,7 @@ def _time(stamp: str) -> dt.datetime:
 
 
 def text_run(workers: int, count: int, rate: float) -> None:
-    stack = start_stack(extra_workers=workers - 1)
-    try:
+    with running_stack(extra_workers=workers - 1) as stack:
         client = logged_in_client(stack)
         post_ms: list[float] = []
         started = time.perf_counter()
@@ -80,8 +79,6 @@ def text_run(workers: int, count: int, rate: float) -> None:
             f"ready {len(ready)}/{len(insights)}; "
             f"throughput {len(ready) / (last - first).total_seconds():.2f} insights/s"
         )
-    finally:
-        stack.stop()
 
 
 def _clip(seconds: float) -> tuple[bytes, float]:
@@ -97,8 +94,7 @@ def _clip(seconds: float) -> tuple[bytes, float]:
 
 
 def audio_run(seconds: float) -> None:
-    stack = start_stack()
-    try:
+    with running_stack() as stack:
         audio, duration = _clip(seconds)
         codec = TokenCodec(
             stack.config.jwt_secret, "HS256", "insight-tracker", 900, stack.config.jwt_secret
@@ -123,8 +119,6 @@ def audio_run(seconds: float) -> None:
             f"median {percentile(timings, 50) / duration:.3f} (< 1 is faster than real time)"
         )
         print(f"transcript starts: {reply.text[:80]!r}")
-    finally:
-        stack.stop()
 
 
 def main() -> None:
