@@ -8,6 +8,7 @@ body that matches the document.
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 from typing import Any
 
@@ -51,7 +52,8 @@ CONTRACT_ROUTES = {
     ("get", "/train/{jobId}"),
     ("get", "/stats"),
 }
-EXAMPLES_PER_OPERATION = 5
+# A few per operation in `make test`; INSIGHT_SCHEMATHESIS_EXAMPLES=200 for a deeper hunt.
+EXAMPLES_PER_OPERATION = int(os.environ.get("INSIGHT_SCHEMATHESIS_EXAMPLES") or 5)
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
