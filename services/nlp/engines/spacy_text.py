@@ -38,7 +38,12 @@ class SpacyTextParser:
         for chunk in doc.noun_chunks:
             if chunk.root.pos_ == "PRON":
                 continue
-            term = chunk_term((token.lemma_, token.pos_) for token in chunk)
+            # Only the head word is lemmatised ("engineers" -> "engineer"): a modifier's lemma
+            # is often another word ("machine learning" -> "machine learn", "better" -> "well").
+            root = chunk.root.i
+            term = chunk_term(
+                (token.lemma_ if token.i == root else token.text, token.pos_) for token in chunk
+            )
             if term:
                 terms.append(term)
         return ParsedText(entities=entities, terms=terms)
