@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pathlib
+import shutil
 
 import pytest
 
@@ -32,6 +33,4 @@ def test_insight_bench_keep_keeps_it_and_prints_where(
         assert (path / "store.sqlite3").exists()
         assert str(path) in capsys.readouterr().err
     finally:
-        for child in path.iterdir():
-            child.unlink()
-        path.rmdir()
+        shutil.rmtree(path)
