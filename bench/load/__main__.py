@@ -120,12 +120,12 @@ def reads_at_rate(stack: Stack, targets: list[Target], args: argparse.Namespace)
 
 
 def bare_reads(baseline: BareGateway, args: argparse.Namespace) -> Report:
-    run = functools.partial(_closed, baseline.config.rest_url, baseline.targets, args)
+    run = functools.partial(_closed, baseline.rest_url, baseline.targets, args)
     return _measured(baseline.pids, run)
 
 
 def bare_reads_at_rate(baseline: BareGateway, args: argparse.Namespace) -> Report:
-    url, targets = baseline.config.rest_url, baseline.targets
+    url, targets = baseline.rest_url, baseline.targets
     run = functools.partial(_open, url, targets, args, args.read_rate, args.seconds)
     return _measured(baseline.pids, run)
 

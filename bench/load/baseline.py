@@ -6,6 +6,7 @@ replicas, behind an Envoy rendered from the same envoy.yaml and launched by the 
 from __future__ import annotations
 
 import functools
+import pathlib
 import sys
 from collections.abc import Sequence
 
@@ -20,32 +21,24 @@ PATHS = [f"/insights/{n:032x}" for n in range(64)]
 class BareGateway:
     def __init__(self, replicas: int, runner: Sequence[str] = ()) -> None:
         """`runner`: a module (and its arguments) to run the bare service under, as
-        `python -m RUNNER... bench.load.bare_service --port N` (bench/load/traced_process.py)."""
-        self._base = base = make_scratch_dir("insight-bare-")
-        # Same gateway settings as the project's stack, so the same filters do the same work.
-        self.config = with_bench_limits(StackConfig.on_free_ports(base / "data", base / "run"))
-        self._gateway = Stack(self.config)
-        ports = [free_port() for _ in range(replicas)]
-        self.config.insight_port, self._gateway.insight_ports = ports[0], ports
-        self.services = [
-            ManagedProcess(
-                f"bare-{n + 1}",
-                [sys.executable, "-m", *runner, "bench.load.bare_service", "--port", str(port)],
-                self.config.run_dir / "logs",
-                env=self._gateway.service_env(),
-                cwd=ROOT,
-            )
-            for n, port in enumerate(ports)
-        ]
+        `python -m RUNNER... bench.load.bare_service --port N` (bench/load/traced_process.py).
+        Nothing is made until `with`: the scratch folder and processes belong to the block."""
+        self._replicas = replicas
+        self._runner = tuple(runner)
         self.targets = [Target("get", "GET", PATHS)]
+        self.services: list[ManagedProcess] = []
+        self._base: pathlib.Path | None = None
+        self._gateway: Stack | None = None
 
     def __enter__(self) -> BareGateway:
+        self._base = make_scratch_dir("insight-bare-")
         try:
-            for service, port in zip(self.services, self._gateway.insight_ports, strict=True):
+            self._gateway = gateway = self._prepare(self._base)
+            for service, port in zip(self.services, gateway.insight_ports, strict=True):
                 service.start()
                 ready = functools.partial(grpc_serving, f"127.0.0.1:{port}")
                 service.wait_until(ready, 30, "serving")
-            self._gateway.start_envoy()
+            gateway.start_envoy()
         except BaseException:
             self._stop()
             raise
@@ -54,13 +47,44 @@ class BareGateway:
     def __exit__(self, *_: object) -> None:
         self._stop()
 
+    def _prepare(self, base: pathlib.Path) -> Stack:
+        # Same gateway settings as the project's stack, so the same filters do the same work.
+        config = with_bench_limits(StackConfig.on_free_ports(base / "data", base / "run"))
+        gateway = Stack(config)
+        ports = [free_port() for _ in range(self._replicas)]
+        config.insight_port, gateway.insight_ports = ports[0], ports
+        command = [sys.executable, "-m", *self._runner, "bench.load.bare_service", "--port"]
+        self.services = [
+            ManagedProcess(
+                f"bare-{n + 1}",
+                [*command, str(port)],
+                config.run_dir / "logs",
+                env=gateway.service_env(),
+                cwd=ROOT,
+            )
+            for n, port in enumerate(ports)
+        ]
+        return gateway
+
     def _stop(self) -> None:
-        self._gateway.stop()
+        if self._gateway is not None:
+            self._gateway.stop()
         for service in self.services:
             service.stop()
-        remove_scratch_dir(self._base)
+        if self._base is not None:
+            remove_scratch_dir(self._base)
+            self._base = None
+
+    def _running(self) -> Stack:
+        if self._gateway is None:
+            raise RuntimeError("BareGateway is used inside its `with` block only")
+        return self._gateway
+
+    @property
+    def rest_url(self) -> str:
+        return self._running().config.rest_url
 
     @property
     def pids(self) -> dict[str, int]:
-        envoy = self._gateway.processes["envoy"].pid
+        envoy = self._running().processes["envoy"].pid
         return {s.name: s.pid for s in self.services} | {"envoy": envoy}

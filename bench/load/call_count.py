@@ -86,7 +86,7 @@ def project_calls(work: pathlib.Path, rate: float, seconds: float) -> tuple[int,
 def bare_calls(work: pathlib.Path, rate: float, seconds: float) -> tuple[int, Calls]:
     out = work / "bare.json"
     with BareGateway(1, runner=(*TRACER, str(out))) as bare:
-        return count_calls(bare.services[0], out, bare.config.rest_url, bare.targets, rate, seconds)
+        return count_calls(bare.services[0], out, bare.rest_url, bare.targets, rate, seconds)
 
 
 def per_request(calls: Mapping[str, int], requests: int) -> dict[str, float]:

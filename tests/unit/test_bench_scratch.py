@@ -1,13 +1,17 @@
-"""Benchmarks' scratch folders: removed when the run ends, kept (and named) on request."""
+"""Benchmarks' scratch folders: removed when the run ends (a failed start too), kept (and named)
+on request."""
 
 from __future__ import annotations
 
 import pathlib
 import shutil
+import tempfile
 
 import pytest
 
 from bench.common import scratch_dir
+from bench.load.baseline import BareGateway
+from gateway.stack import StackConfig
 
 
 def test_the_scratch_folder_goes_when_the_run_ends_even_a_failed_one(
@@ -34,3 +38,20 @@ def test_insight_bench_keep_keeps_it_and_prints_where(
         assert str(path) in capsys.readouterr().err
     finally:
         shutil.rmtree(path)
+
+
+def test_the_bare_baseline_makes_its_folder_in_the_with_block_and_removes_it_on_failure(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path
+) -> None:
+    monkeypatch.delenv("INSIGHT_BENCH_KEEP", raising=False)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    bare = BareGateway(2)
+    assert list(tmp_path.iterdir()) == []  # nothing made before `with`
+
+    def no_config(*_: object) -> StackConfig:
+        raise RuntimeError("no free ports")
+
+    monkeypatch.setattr(StackConfig, "on_free_ports", no_config)
+    with pytest.raises(RuntimeError, match="no free ports"), bare:
+        pass
+    assert list(tmp_path.iterdir()) == []
