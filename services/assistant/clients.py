@@ -5,9 +5,7 @@ deadline, and turns a failure into Unavailable (the person sees 503, never a sta
 from __future__ import annotations
 
 import datetime as dt
-import logging
-from collections.abc import Awaitable, Sequence
-from typing import TypeVar
+from collections.abc import Sequence
 
 import grpc
 
@@ -25,22 +23,10 @@ from services.assistant.domain.models import (
     TextAnalysis,
     ThemeExample,
 )
-from services.common.clients import ServiceCredential
-from services.common.errors import Unavailable
-
-log = logging.getLogger(__name__)
+from services.common.clients import ServiceCredential, answer_or_unavailable
 
 DEADLINE_SECONDS = 5.0
 SLOW_DEADLINE_SECONDS = 60.0  # whole-corpus reads and batch embeddings
-T = TypeVar("T")
-
-
-async def _call(service: str, call: Awaitable[T]) -> T:
-    try:
-        return await call
-    except grpc.aio.AioRpcError as error:
-        log.warning("call failed", extra={"to": service, "code": error.code().name})
-        raise Unavailable(f"the {service} service is unavailable") from error
 
 
 def _counts(items: Sequence[ipb.KeyCount]) -> list[Count]:
@@ -55,7 +41,7 @@ class GrpcInsightDirectory:
     async def batch_get(self, owner_id: str, ids: Sequence[str]) -> list[InsightInfo]:
         if not ids:
             return []
-        reply = await _call(
+        reply = await answer_or_unavailable(
             "insight",
             self._stub.BatchGetInsights(
                 ipb.BatchGetInsightsRequest(owner_id=owner_id, ids=list(ids)),
@@ -75,7 +61,7 @@ class GrpcInsightDirectory:
         ]
 
     async def theme_examples(self, owner_id: str, limit: int) -> list[ThemeExample]:
-        reply = await _call(
+        reply = await answer_or_unavailable(
             "insight",
             self._stub.ListThemeExamples(
                 ipb.ListThemeExamplesRequest(owner_id=owner_id, limit=limit),
@@ -86,7 +72,7 @@ class GrpcInsightDirectory:
         return [ThemeExample(e.insight_id, e.text, e.theme) for e in reply.examples]
 
     async def stats(self, owner_id: str) -> InsightStats:
-        r = await _call(
+        r = await answer_or_unavailable(
             "insight",
             self._stub.GetInsightStats(
                 ipb.GetInsightStatsRequest(owner_id=owner_id),
@@ -116,7 +102,7 @@ class GrpcSimilarityIndex:
     async def find_similar(
         self, owner_id: str, embedding: Sequence[float], limit: int, exclude_ids: Sequence[str]
     ) -> list[SimilarInsight]:
-        reply = await _call(
+        reply = await answer_or_unavailable(
             "graph",
             self._stub.FindSimilar(
                 gpb.FindSimilarRequest(
@@ -132,7 +118,7 @@ class GrpcSimilarityIndex:
         return [SimilarInsight(h.insight_id, h.score, h.label, h.theme) for h in reply.insights]
 
     async def relationship_counts(self, owner_id: str) -> list[Count]:
-        reply = await _call(
+        reply = await answer_or_unavailable(
             "graph",
             self._stub.CountRelationships(
                 gpb.CountRelationshipsRequest(owner_id=owner_id),
@@ -143,7 +129,7 @@ class GrpcSimilarityIndex:
         return [Count(graph_pb2.Relationship.Type.Name(c.type), c.count) for c in reply.counts]
 
     async def link_scorer(self, owner_id: str) -> LinkScorerReport:
-        reply = await _call(
+        reply = await answer_or_unavailable(
             "graph",
             self._stub.GetLinkThreshold(
                 gpb.GetLinkThresholdRequest(owner_id=owner_id),
@@ -160,7 +146,7 @@ class GrpcTextAnalyzer:
         self._credential = credential
 
     async def analyze(self, owner_id: str, text: str) -> TextAnalysis:
-        reply = await _call(
+        reply = await answer_or_unavailable(
             "nlp",
             self._stub.Analyze(
                 nlp_pb2.AnalyzeRequest(text=text, owner_id=owner_id),
@@ -171,7 +157,7 @@ class GrpcTextAnalyzer:
         return TextAnalysis(reply.theme, reply.theme_confidence, list(reply.embedding))
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        reply = await _call(
+        reply = await answer_or_unavailable(
             "nlp",
             self._stub.Embed(
                 nlp_pb2.EmbedRequest(texts=list(texts)),

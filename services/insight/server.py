@@ -34,6 +34,7 @@ from services.insight.domain.pipeline import PipelineSteps
 from services.insight.graph_client import GrpcGraphNodes
 from services.insight.internal_api import InsightInternalServicer
 from services.insight.login_throttle import LoginThrottle
+from services.insight.meaning_search import GrpcMeaningSearch
 from services.insight.passwords import Argon2PasswordHasher
 from services.insight.pipeline_queue import RqPipelineQueue
 from services.insight.store.mongo import MongoInsightStore
@@ -75,21 +76,26 @@ async def main() -> None:
         store, Argon2PasswordHasher(), codec, token_state, LoginThrottle(redis)
     )
     graph_channel = async_channel(settings.graph_address)
-    outbox = GraphRemovalOutbox(
-        store, GrpcGraphNodes(graph_channel, ServiceCredential(codec, "insight")), 5.0
-    )
+    credential = ServiceCredential(codec, "insight")
+    outbox = GraphRemovalOutbox(store, GrpcGraphNodes(graph_channel, credential), 5.0)
     outbox_task = asyncio.create_task(outbox.run_forever())
     changes = InsightChangeFeed(redis)
+    nlp_channel = async_channel(settings.nlp_address)
+    meanings = GrpcMeaningSearch(
+        nlp_channel, graph_channel, credential, settings.search_min_similarity
+    )
     insights = InsightManager(
         store,
         RqPipelineQueue(settings.redis_url, settings.job_retry_intervals_seconds),
         changes,
         on_delete=outbox.kick,
+        meanings=meanings,
     )
 
     async def close() -> None:
         outbox_task.cancel()
         await graph_channel.close()
+        await nlp_channel.close()
         await store.close()
         await redis.aclose()
 

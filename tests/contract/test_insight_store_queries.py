@@ -137,6 +137,39 @@ async def filter_store(insight_store: InsightStore) -> InsightStore:
         pytest.param(
             InsightFilter(tag="work", source=Source.TEXT, theme="Budget"), [], id="combined-none"
         ),
+        # Insights close in meaning join those with every word, newest first as ever.
+        pytest.param(
+            InsightFilter(query="bread baking", meaning_matches=frozenset({"i2"})),
+            ["i2"],
+            id="meaning-only",
+        ),
+        pytest.param(
+            InsightFilter(query="research", meaning_matches=frozenset({"i5", "i3"})),
+            ["i5", "i3", "i1"],
+            id="meaning-or-words",
+        ),
+        pytest.param(
+            InsightFilter(query="lab", meaning_matches=frozenset({"i1", "i2"})),
+            ["i5", "i4", "i3", "i2", "i1"],
+            id="meaning-overlapping-words",
+        ),
+        pytest.param(
+            InsightFilter(query="research", meaning_matches=frozenset({"i5", "i3"}), tag="work"),
+            ["i3", "i1"],
+            id="meaning-and-other-filters",
+        ),
+        # Another owner's id, or one that does not exist, admits nothing.
+        pytest.param(
+            InsightFilter(query="nothing here", meaning_matches=frozenset({"b1", "ghost"})),
+            [],
+            id="meaning-other-owner",
+        ),
+        # Meaning matches refine a query; with no query they are not a filter of their own.
+        pytest.param(
+            InsightFilter(meaning_matches=frozenset({"i1"})),
+            ["i5", "i4", "i3", "i2", "i1"],
+            id="meaning-without-query",
+        ),
     ],
 )
 async def test_list_filters(

@@ -49,6 +49,10 @@ def test_graph_down_is_503_and_deletes_reach_it_later(
     try:
         message = is_json_503(rest.get(f"/relationships/{first}", headers=bearer(token)))
         assert "unavailable" in message.lower() or "upstream" in message.lower(), message
+        # Search by meaning needs the graph's vectors: 503 naming it; a plain list still works.
+        search = rest.get("/insights", params={"query": "graph"}, headers=bearer(token))
+        assert "the graph service is unavailable" in is_json_503(search)
+        assert rest.get("/insights", headers=bearer(token)).status_code == 200
         deleted = rest.delete(f"/insights/{second}", headers=bearer(token))
         assert deleted.status_code == 200, deleted.text
         assert rest.get(f"/insights/{second}", headers=bearer(token)).status_code == 404
@@ -73,6 +77,10 @@ def test_nlp_down_past_the_retries_keeps_insights_pending_until_it_is_back(
             create(rest, token, "Apple is opening a research lab in Berlin"),
             create(rest, token, "Tokyo has great ramen"),
         ]
+        # Search by meaning needs the query's embedding: 503 naming nlp; a plain list still works.
+        search = rest.get("/insights", params={"query": "ramen"}, headers=bearer(token))
+        assert "the nlp service is unavailable" in is_json_503(search)
+        assert len(rest.get("/insights", headers=bearer(token)).json()["insights"]) == 2
 
         def deferred_twice(insight_id: str) -> bool:
             """Seen waiting PENDING with the reason at two update times: every retry failed and

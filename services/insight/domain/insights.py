@@ -23,7 +23,7 @@ from services.insight.domain.models import (
     Source,
     Status,
 )
-from services.insight.domain.ports import ChangeNotifier, PipelineQueue
+from services.insight.domain.ports import ChangeNotifier, MeaningSearch, PipelineQueue
 from services.insight.domain.validation import (
     MAX_QUERY_CHARS,
     Violations,
@@ -42,7 +42,9 @@ _UPDATE_ATTEMPTS = 5
 
 
 def _filter_fingerprint(where: InsightFilter) -> str:
-    raw = json.dumps(dataclasses.asdict(where), default=str, sort_keys=True)
+    # The caller's filters only: the insights close in meaning are found again for every page.
+    asked = dataclasses.replace(where, meaning_matches=frozenset())
+    raw = json.dumps(dataclasses.asdict(asked), default=str, sort_keys=True)
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
@@ -77,10 +79,12 @@ class InsightManager:
         queue: PipelineQueue,
         changes: ChangeNotifier,
         on_delete: Callable[[], None] = lambda: None,
+        meanings: MeaningSearch | None = None,
     ) -> None:
         self._store = store
         self._queue = queue
         self._changes = changes
+        self._meanings = meanings  # None: `query` matches words only
         self._on_delete = on_delete  # e.g. wake the graph-removal outbox
 
     async def create(self, owner_id: str, text: str, tags: list[str]) -> Insight:
@@ -161,7 +165,11 @@ class InsightManager:
             problems.add("created_before", "must be later than created_after")
         problems.raise_if_any()
         cursor = decode_page_token(page_token, where)
-        page = await self._store.list_insights(owner_id, where, size, cursor)
+        wanted = where
+        if where.query.strip() and self._meanings is not None:
+            close = await self._meanings.close_in_meaning(owner_id, where.query)
+            wanted = dataclasses.replace(where, meaning_matches=close)
+        page = await self._store.list_insights(owner_id, wanted, size, cursor)
         next_token = encode_page_token(page.next_cursor, where) if page.next_cursor else ""
         return page, next_token
 

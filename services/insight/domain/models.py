@@ -70,7 +70,10 @@ class InsightFilter:
     source: Source | None = None
     created_after: dt.datetime | None = None
     created_before: dt.datetime | None = None
+    # Words the text must all contain; with `meaning_matches`, either condition admits an insight.
     query: str = ""
+    # Insights whose meaning is close to `query` (found by the domain, not given by the caller).
+    meaning_matches: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,12 @@ class PipelineQueue(Protocol):
         """Queues the enrichment of this version of an insight; may raise Unavailable."""
 
 
+class MeaningSearch(Protocol):
+    async def close_in_meaning(self, owner_id: str, query: str) -> frozenset[str]:
+        """Ids of the person's enriched insights whose meaning is close to `query`; may raise
+        Unavailable."""
+
+
 class ChangeNotifier(Protocol):
     async def bump(self, owner_id: str) -> None:
         """Tells caches elsewhere that this person's insights changed; never raises."""

@@ -174,8 +174,15 @@ def insight_filter(owner_id: str, where: InsightFilter) -> Document:
         clauses.append(
             {"create_us": {"$lt": checked_micros(where.created_before, "created_before")}}
         )
-    for word in checked_text(where.query, "query").casefold().split():
-        clauses.append({"text_folded": {"$regex": _literal_pattern(word)}})
+    words = [
+        {"text_folded": {"$regex": _literal_pattern(word)}}
+        for word in checked_text(where.query, "query").casefold().split()
+    ]
+    if words and where.meaning_matches:
+        close = sorted(checked_text(i, "meaning_matches") for i in where.meaning_matches)
+        clauses.append({"$or": [{"$and": words}, {"_id": {"$in": close}}]})
+    else:
+        clauses += words
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 

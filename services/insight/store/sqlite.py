@@ -121,11 +121,18 @@ def _where(owner_id: str, where: InsightFilter) -> tuple[str, list[Any]]:
     if where.created_before is not None:
         clauses.append("create_us < ?")
         params.append(to_micros(where.created_before))
-    for word in where.query.casefold().split():
+    words = where.query.casefold().split()
+    if words:
         # instr() matches the word literally (no LIKE wildcards to escape); casefold() is Python's,
         # registered on the connection, because SQLite's lower() folds ASCII only.
-        clauses.append("instr(casefold(text), ?) > 0")
-        params.append(word)
+        has_words = " AND ".join(["instr(casefold(text), ?) > 0"] * len(words))
+        params += words
+        if where.meaning_matches:
+            close = sorted(where.meaning_matches)
+            clauses.append(f"(({has_words}) OR id IN ({', '.join(['?'] * len(close))}))")
+            params += close
+        else:
+            clauses.append(f"({has_words})")
     return " AND ".join(clauses), params
 
 

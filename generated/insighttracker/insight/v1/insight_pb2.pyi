@@ -292,7 +292,9 @@ class ListInsightsRequest(_message.Message):
     source: Global___Insight.Source.ValueType
     """Only insights from this source."""
     query: _builtins.str
-    """Only insights whose text contains these words (at most 500 characters)."""
+    """Only insights whose text contains all these words, or whose meaning is close to them (by
+    embedding similarity; enriched insights only). At most 500 characters.
+    """
     page_size: _builtins.int
     """1 to 100; 0 means the default, 20."""
     page_token: _builtins.str
