@@ -70,14 +70,14 @@ def test_threshold_stays_at_default_until_enough_examples() -> None:
 
 
 def test_threshold_is_the_midpoint_of_smoothed_means() -> None:
-    # mean_pos = (2.1 + 3*0.9) / 6 = 0.8; mean_neg = (0.9 + 3*0.7) / 6 = 0.5
-    assert adapted_threshold(FeedbackStats(3, 2.7, 3, 2.1)) == pytest.approx(0.65)
+    # mean_pos = (3*0.6 + 2.7) / 6 = 0.75; mean_neg = (3*0.2 + 2.1) / 6 = 0.45
+    assert adapted_threshold(FeedbackStats(3, 2.7, 3, 2.1)) == pytest.approx(0.6)
 
 
 def test_deletions_alone_raise_the_threshold_gradually() -> None:
     few = adapted_threshold(FeedbackStats(0, 0.0, 3, 3 * 0.6))
     many = adapted_threshold(FeedbackStats(0, 0.0, 30, 30 * 0.6))
-    assert DEFAULT_THRESHOLD < few < many < 0.7
+    assert DEFAULT_THRESHOLD < few < many < 0.6
 
 
 def test_threshold_is_clamped() -> None:
