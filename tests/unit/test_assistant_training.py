@@ -10,7 +10,12 @@ import numpy as np
 import pytest
 
 from services.assistant.domain import theme_training as tt
-from services.assistant.domain.models import JobStatus, ThemeExample, TrainingJob
+from services.assistant.domain.models import (
+    JobStatus,
+    LinkScorerReport,
+    ThemeExample,
+    TrainingJob,
+)
 from services.assistant.domain.trainer import ThemeTrainer
 from services.assistant.domain.training import LOST_AFTER, TrainingService
 from services.common.errors import NotFound, Unavailable
@@ -40,6 +45,11 @@ def synthetic(
             examples.append(ThemeExample(f"{theme}-{n}", text, theme))
             vectors[text] = [float(v) for v in centres[t] + 0.3 * rng.normal(size=32)]
     return examples, vectors
+
+
+class DownIndex(FakeIndex):
+    async def link_scorer(self, owner_id: str) -> LinkScorerReport:
+        raise Unavailable("the graph service is unavailable")
 
 
 class Rig:
@@ -138,6 +148,26 @@ async def test_too_few_examples_fail_with_a_reason() -> None:
     done = await Rig(examples, vectors).train()
     assert done.status is JobStatus.FAILED and done.examples_used == 3
     assert done.error.startswith("need at least 4 insights whose theme you set")
+    # The relationship scorer learns from link feedback without a theme model: still reported.
+    assert done.link_scorer.threshold == pytest.approx(0.55)
+    assert (done.link_scorer.positive_examples, done.link_scorer.negative_examples) == (1, 2)
+
+
+async def test_too_few_examples_with_the_graph_down_still_fail_for_the_examples() -> None:
+    examples, vectors = synthetic(per_theme=1)
+    rig = Rig(examples, vectors)
+    rig.trainer = ThemeTrainer(
+        rig.store,
+        rig.insights,
+        rig.analyzer,
+        DownIndex(rig.insights),
+        rig.registry,
+        now=lambda: NOW,
+    )
+    done = await rig.train()
+    assert done.status is JobStatus.FAILED
+    assert done.error.startswith("need at least 4 insights whose theme you set")
+    assert done.link_scorer.threshold == 0.0
 
 
 async def test_unavailable_services_retry_then_fail() -> None:

@@ -5,7 +5,8 @@
 2. split them, fit a new classifier, and measure it and the current one on the held-out part
    (the current one is the promoted model, or the nlp service's default prototypes);
 3. promote the new model (next version, refitted on every example) only if it is not worse;
-4. report the relationship scorer, which the graph service recalibrates on every link feedback.
+4. report the relationship scorer, which the graph service recalibrates on every link feedback
+   (a job FAILED for too few theme corrections reports it too).
 
 The job row records examples used, accuracy before/after, whether the model was promoted, or
 FAILED with a reason. Too few examples is a FAILED job whose `error` says what is missing: no
@@ -83,6 +84,7 @@ class ThemeTrainer:
             job = await self._train(job, examples)
         except tt.NotEnoughExamples as reason:
             job = self._finish(job, JobStatus.FAILED, str(reason))
+            job = await self._with_link_scorer(job)
         except Unavailable as error:
             if not last_attempt:
                 await self._jobs.save_job(dataclasses.replace(job, status=JobStatus.QUEUED))
@@ -93,6 +95,15 @@ class ThemeTrainer:
             job = self._finish(job, JobStatus.FAILED, "internal error while training")
         await self._jobs.save_job(job)
         return job
+
+    async def _with_link_scorer(self, job: TrainingJob) -> TrainingJob:
+        """No theme model without enough corrections, but the relationship scorer learns from
+        link feedback on its own: the person still sees where it stands. Best effort: the job's
+        reason is the missing examples, not a graph outage."""
+        try:
+            return dataclasses.replace(job, link_scorer=await self._graph.link_scorer(job.owner_id))
+        except Unavailable:
+            return job
 
     def _finish(self, job: TrainingJob, status: JobStatus, error: str = "") -> TrainingJob:
         return dataclasses.replace(job, status=status, error=error, finish_time=self._now())
