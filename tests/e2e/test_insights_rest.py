@@ -263,7 +263,13 @@ def test_large_audio_upload_is_reassembled(rest: httpx.Client, person: dict[str,
 
 @pytest.mark.parametrize(
     ("content_type", "body"),
-    [("audio/wav", b"RIFF garbage"), ("text/plain", b"hello"), ("audio/wav", b"")],
+    [
+        ("audio/wav", b"RIFF garbage"),
+        ("text/plain", b"hello"),
+        ("audio/wav", b""),
+        ("audio/ogg", b"OggS but nothing after it"),
+        ("audio/webm", b"\x1aE\xdf\xa3 webm needs FFmpeg"),
+    ],
 )
 def test_undecodable_audio_is_400(
     rest: httpx.Client, person: dict[str, str], content_type: str, body: bytes

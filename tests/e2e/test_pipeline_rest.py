@@ -6,10 +6,13 @@ import io
 import pathlib
 import time
 import wave
+from fractions import Fraction
 from typing import Any
 
 import httpx
 import pytest
+import soundfile
+from scipy.signal import resample_poly
 
 from gateway.stack import Stack
 from tests.conftest import bearer
@@ -118,3 +121,31 @@ def test_a_worker_killed_mid_job_loses_nothing(
     ready = wait_for(rest, person["access"], insight_id, {"READY", "FAILED"})
     assert ready["status"] == "READY", ready["statusReason"]
     assert "berlin" in ready["text"].lower()
+
+
+@pytest.mark.parametrize(
+    ("content_type", "fmt", "subtype", "rate"),
+    [
+        pytest.param("audio/flac", "FLAC", "PCM_16", 16_000, id="flac"),
+        # Firefox's recorder: Opus in Ogg, at the 48 kHz Opus works at.
+        pytest.param("audio/ogg;codecs=opus", "OGG", "OPUS", 48_000, id="ogg-opus"),
+    ],
+)
+def test_a_compressed_spoken_note_is_transcribed_too(
+    rest: httpx.Client, person: dict[str, str], content_type: str, fmt: str, subtype: str, rate: int
+) -> None:
+    samples, source_rate = soundfile.read(FIXTURES / "apple_berlin.wav", dtype="float64")
+    ratio = Fraction(rate, source_rate)
+    resampled = resample_poly(samples, ratio.numerator, ratio.denominator)
+    buffer = io.BytesIO()
+    soundfile.write(buffer, resampled, rate, format=fmt, subtype=subtype)
+    headers = {**bearer(person["access"]), "Content-Type": content_type}
+    reply = rest.post("/insights/audio", content=buffer.getvalue(), headers=headers)
+    assert reply.status_code == 200, reply.text
+    created = reply.json()["insight"]
+    assert created["audio"]["format"] == content_type.split(";")[0]
+    ready = wait_for(rest, person["access"], created["id"], {"READY", "FAILED"})
+    assert ready["status"] == "READY", ready["statusReason"]
+    words = set(ready["text"].lower().split())
+    assert len(words & SPOKEN_WORDS) >= 3, ready["text"]
+    assert ready["audio"]["durationSeconds"] == pytest.approx(2.4, abs=0.1)

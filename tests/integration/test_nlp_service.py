@@ -224,11 +224,22 @@ async def test_undecodable_audio_is_invalid_argument(
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
-async def test_non_wav_content_type_is_invalid_argument(
-    stub: nlp_pb2_grpc.NlpServiceAsyncStub, service_metadata: tuple[tuple[str, str], ...]
+@pytest.mark.parametrize(
+    ("data", "content_type"),
+    [
+        (b"\x1aE\xdf\xa3", "audio/webm"),
+        (b"ID3 and no frames", "audio/mpeg"),
+        (b"OggS", "audio/ogg"),
+    ],
+)
+async def test_an_unsupported_type_or_unreadable_file_is_invalid_argument(
+    stub: nlp_pb2_grpc.NlpServiceAsyncStub,
+    service_metadata: tuple[tuple[str, str], ...],
+    data: bytes,
+    content_type: str,
 ) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await stub.Transcribe(transcribe_requests(b"ID3", "audio/mpeg"), metadata=service_metadata)
+        await stub.Transcribe(transcribe_requests(data, content_type), metadata=service_metadata)
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 

@@ -1,4 +1,5 @@
-"""Accepting a voice note: size and format limits, and a cheap header check before storing."""
+"""Accepting a voice note: size, length and format limits, checked from the file's header before
+storing it (services/common/audio_formats.py lists the formats)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,12 @@ import struct
 import wave
 from dataclasses import dataclass
 
+from services.common import audio_formats
 from services.common.errors import InvalidArgument
 
 MAX_AUDIO_BYTES = 25 * 1024 * 1024
 MAX_AUDIO_SECONDS = 10 * 60
-WAV_TYPES = frozenset({"audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave"})
-CANONICAL_WAV = "audio/wav"
+CANONICAL_WAV = audio_formats.WAV
 
 
 @dataclass(frozen=True)
@@ -21,20 +22,24 @@ class CheckedAudio:
     duration_seconds: float
 
 
-def media_type(content_type: str) -> str:
-    return content_type.split(";", 1)[0].strip().lower()
-
-
 def check_audio(content_type: str, data: bytes) -> CheckedAudio:
-    kind = media_type(content_type)
-    if kind not in WAV_TYPES:
-        raise InvalidArgument.field(
-            "content_type", f"unsupported audio type {kind or '(none)'!r}; send audio/wav"
-        )
+    kind = audio_formats.canonical_type(content_type)
+    if kind is None:
+        raise audio_formats.refused_type(content_type)
     if not data:
         raise InvalidArgument.field("audio", "must not be empty")
     if len(data) > MAX_AUDIO_BYTES:
         raise InvalidArgument.field("audio", f"must be at most {MAX_AUDIO_BYTES} bytes")
+    if kind == audio_formats.WAV:
+        duration = _wav_duration(data)
+    else:
+        duration = audio_formats.compressed_duration(data, kind)
+    if duration > MAX_AUDIO_SECONDS:
+        raise InvalidArgument.field("audio", f"must be at most {MAX_AUDIO_SECONDS // 60} minutes")
+    return CheckedAudio(kind, duration)
+
+
+def _wav_duration(data: bytes) -> float:
     try:
         with wave.open(io.BytesIO(data)) as reader:
             frames, rate = reader.getnframes(), reader.getframerate()
@@ -44,7 +49,4 @@ def check_audio(content_type: str, data: bytes) -> CheckedAudio:
         raise InvalidArgument.field("audio", f"is not a readable WAV file ({exc})") from exc
     if rate <= 0 or frames <= 0:
         raise InvalidArgument.field("audio", "contains no samples")
-    duration = frames / rate
-    if duration > MAX_AUDIO_SECONDS:
-        raise InvalidArgument.field("audio", f"must be at most {MAX_AUDIO_SECONDS // 60} minutes")
-    return CheckedAudio(CANONICAL_WAV, duration)
+    return float(frames / rate)

@@ -1,4 +1,5 @@
-"""Voice notes: WAV bytes in, 16 kHz mono 16-bit PCM out (what the recognisers take).
+"""Voice notes: WAV, FLAC, Ogg or MP3 bytes in, 16 kHz mono 16-bit PCM out (what the recognisers
+take).
 
 Any PCM WAV the stdlib `wave` module reads is accepted: any sample rate, any number of channels
 (averaged to mono), 8-bit unsigned or 16/24/32-bit signed samples. Resampling is polyphase with an
@@ -18,12 +19,12 @@ import numpy as np
 import numpy.typing as npt
 from scipy.signal import resample_poly
 
+from services.common import audio_formats
 from services.common.errors import InvalidArgument
 
 TARGET_RATE = 16_000
 MAX_AUDIO_BYTES = 25 * 1024 * 1024
 MAX_RESAMPLE_FACTOR = 1000
-WAV_TYPES = frozenset({"audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave"})
 
 
 @dataclass(frozen=True)
@@ -39,10 +40,6 @@ class Pcm16k:
     def as_float(self) -> npt.NDArray[np.float32]:
         """Samples scaled to [-1, 1), for recognisers that take floats."""
         return np.frombuffer(self.samples, dtype="<i2").astype(np.float32) / 32768.0
-
-
-def is_wav_type(content_type: str) -> bool:
-    return content_type.split(";", 1)[0].strip().lower() in WAV_TYPES
 
 
 def _to_float(raw: bytes, width: int) -> npt.NDArray[np.float64]:
@@ -74,7 +71,26 @@ def decode_wav(data: bytes, declared_rate: int = 0) -> Pcm16k:
         raise InvalidArgument.field("audio", "the WAV header has no channels or no sample rate")
     usable = len(raw) - len(raw) % (channels * width)
     samples = _to_float(raw[:usable], width)
-    mono = samples.reshape(-1, channels).mean(axis=1) if channels > 1 else samples
+    return _pcm16k(samples.reshape(-1, channels), rate)
+
+
+def decode_audio(content_type: str, data: bytes, declared_rate: int = 0) -> Pcm16k:
+    """Decodes any accepted format (services/common/audio_formats.py); InvalidArgument when the
+    type is refused or the file cannot be read."""
+    kind = audio_formats.canonical_type(content_type)
+    if kind is None:
+        raise audio_formats.refused_type(content_type)
+    if kind == audio_formats.WAV:
+        return decode_wav(data, declared_rate)
+    samples, rate = audio_formats.read_compressed(data, kind)
+    if rate <= 0:
+        raise InvalidArgument.field("audio", "has no sample rate")
+    return _pcm16k(samples, rate)
+
+
+def _pcm16k(frames: npt.NDArray[np.float64], rate: int) -> Pcm16k:
+    """(frames, channels) floats at `rate` -> mono 16 kHz 16-bit."""
+    mono = frames.mean(axis=1) if frames.shape[1] > 1 else frames[:, 0]
     if rate != TARGET_RATE and mono.size:
         # Exotic rates (e.g. 16001 Hz) are approximated to keep the filter short; the error in
         # pitch stays under 0.1%.

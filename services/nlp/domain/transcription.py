@@ -1,4 +1,4 @@
-"""Transcribing a voice note: check the stream, decode the WAV, recognise in an executor."""
+"""Transcribing a voice note: check the stream, decode the audio, recognise in an executor."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from collections.abc import AsyncIterable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
+from services.common import audio_formats
 from services.common.errors import InvalidArgument
 from services.common.request_context import in_this_context
-from services.nlp.domain.audio import MAX_AUDIO_BYTES, decode_wav, is_wav_type
+from services.nlp.domain.audio import MAX_AUDIO_BYTES, decode_audio
 from services.nlp.domain.models import Transcript
 from services.nlp.domain.ports import Transcriber
 
@@ -37,11 +38,8 @@ async def collect_audio(parts: AsyncIterable[AudioPart]) -> tuple[AudioFormat, b
             if declared is not None or audio:
                 raise InvalidArgument.field("format", "only the first message may carry it")
             declared = part.format
-            if not is_wav_type(declared.content_type):
-                raise InvalidArgument.field(
-                    "format.content_type",
-                    f"unsupported audio type {declared.content_type!r}; send audio/wav",
-                )
+            if audio_formats.canonical_type(declared.content_type) is None:
+                raise audio_formats.refused_type(declared.content_type, "format.content_type")
             if declared.sample_rate_hertz < 0:
                 raise InvalidArgument.field("format.sample_rate_hertz", "must not be negative")
             continue
@@ -63,7 +61,7 @@ class TranscriptionService:
         self._executor = executor
 
     def _recognise(self, audio_format: AudioFormat, data: bytes) -> Transcript:
-        pcm = decode_wav(data, audio_format.sample_rate_hertz)
+        pcm = decode_audio(audio_format.content_type, data, audio_format.sample_rate_hertz)
         segments = self._transcriber.transcribe(pcm) if pcm.samples else []
         return Transcript(
             text=" ".join(segment.text for segment in segments if segment.text),

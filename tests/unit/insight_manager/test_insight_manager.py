@@ -121,7 +121,7 @@ async def test_create_from_bad_audio_stores_nothing(
     manager: InsightManager, store: FakeStore, queue: FakeQueue
 ) -> None:
     with pytest.raises(InvalidArgument):
-        await manager.create_from_audio(ALICE, "audio/mpeg", make_wav(frames=100), [])
+        await manager.create_from_audio(ALICE, "audio/webm", make_wav(frames=100), [])
 
     assert store.insights == {}
     assert queue.queued == []

@@ -1,0 +1,76 @@
+"""The voice-note formats the service takes, named once for the insight service (which checks an
+upload before storing it) and nlp (which decodes it): WAV, read by the standard library, and
+FLAC, Ogg (Vorbis or Opus: Firefox's recorder) and MP3, read by libsndfile (the `soundfile`
+package bundles it). Browsers' webm and mp4 recordings need FFmpeg and are refused with a
+message that lists what is accepted."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import numpy.typing as npt
+import soundfile
+
+from services.common.errors import InvalidArgument
+
+WAV = "audio/wav"
+FLAC = "audio/flac"
+OGG = "audio/ogg"
+MP3 = "audio/mpeg"
+# Media types as clients send them -> the one stored and passed on.
+_CANONICAL = {
+    "audio/wav": WAV,
+    "audio/x-wav": WAV,
+    "audio/wave": WAV,
+    "audio/vnd.wave": WAV,
+    "audio/flac": FLAC,
+    "audio/x-flac": FLAC,
+    "audio/ogg": OGG,
+    "audio/opus": OGG,
+    "application/ogg": OGG,
+    "audio/mpeg": MP3,
+    "audio/mp3": MP3,
+}
+_LIBSNDFILE_FORMAT = {FLAC: "FLAC", OGG: "OGG", MP3: "MP3"}
+ACCEPTED = "audio/wav, audio/flac, audio/ogg (Vorbis or Opus) or audio/mpeg (MP3)"
+
+
+def canonical_type(content_type: str) -> str | None:
+    """The stored media type for a Content-Type header (parameters ignored); None if refused."""
+    return _CANONICAL.get(content_type.split(";", 1)[0].strip().lower())
+
+
+def refused_type(content_type: str, field: str = "content_type") -> InvalidArgument:
+    shown = content_type.split(";", 1)[0].strip().lower() or "(none)"
+    return InvalidArgument.field(field, f"unsupported audio type {shown!r}; send {ACCEPTED}")
+
+
+def _opened(data: bytes, kind: str) -> soundfile.SoundFile:
+    """libsndfile finds the format from the bytes; it must be the one the client declared."""
+    try:
+        sound = soundfile.SoundFile(io.BytesIO(data))
+    except (soundfile.LibsndfileError, RuntimeError, ValueError, TypeError) as exc:
+        raise InvalidArgument.field("audio", f"is not a readable {kind} file ({exc})") from exc
+    if sound.format != _LIBSNDFILE_FORMAT[kind]:
+        sound.close()
+        raise InvalidArgument.field("audio", f"is not a {kind} file (it reads as {sound.format})")
+    return sound
+
+
+def compressed_duration(data: bytes, kind: str) -> float:
+    """Seconds of a FLAC, Ogg or MP3 file, from its header; InvalidArgument if unreadable."""
+    with _opened(data, kind) as sound:
+        if sound.samplerate <= 0 or sound.frames <= 0:
+            raise InvalidArgument.field("audio", "contains no samples")
+        return float(sound.frames / sound.samplerate)
+
+
+def read_compressed(data: bytes, kind: str) -> tuple[npt.NDArray[np.float64], int]:
+    """Samples in [-1, 1) as (frames, channels), and the sample rate."""
+    with _opened(data, kind) as sound:
+        try:
+            samples = sound.read(dtype="float64", always_2d=True)
+        except (soundfile.LibsndfileError, RuntimeError, ValueError) as exc:
+            raise InvalidArgument.field("audio", f"could not be decoded ({exc})") from exc
+        return samples, int(sound.samplerate)
