@@ -14,6 +14,9 @@ import soundfile
 
 from services.common.errors import InvalidArgument
 
+MAX_AUDIO_BYTES = 25 * 1024 * 1024
+MAX_AUDIO_SECONDS = 10 * 60
+
 WAV = "audio/wav"
 FLAC = "audio/flac"
 OGG = "audio/ogg"
@@ -67,10 +70,17 @@ def compressed_duration(data: bytes, kind: str) -> float:
 
 
 def read_compressed(data: bytes, kind: str) -> tuple[npt.NDArray[np.float64], int]:
-    """Samples in [-1, 1) as (frames, channels), and the sample rate."""
+    """Samples in [-1, 1) as (frames, channels), and the sample rate. Reads at most
+    MAX_AUDIO_SECONDS (and a second): a header that understates the length cannot make 25 MB of
+    compressed audio decode into gigabytes."""
     with _opened(data, kind) as sound:
+        limit = (MAX_AUDIO_SECONDS + 1) * sound.samplerate
         try:
-            samples = sound.read(dtype="float64", always_2d=True)
+            samples = sound.read(frames=limit + 1, dtype="float64", always_2d=True)
         except (soundfile.LibsndfileError, RuntimeError, ValueError) as exc:
             raise InvalidArgument.field("audio", f"could not be decoded ({exc})") from exc
+        if len(samples) > limit:
+            raise InvalidArgument.field(
+                "audio", f"must be at most {MAX_AUDIO_SECONDS // 60} minutes"
+            )
         return samples, int(sound.samplerate)

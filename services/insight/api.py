@@ -9,11 +9,11 @@ import grpc
 
 from insighttracker.auth.v1 import auth_pb2, auth_pb2_grpc
 from insighttracker.insight.v1 import insight_pb2, insight_pb2_grpc
+from services.common.audio_formats import MAX_AUDIO_BYTES
 from services.common.errors import FieldViolation, InvalidArgument
 from services.common.request_context import current_caller, current_user_id
 from services.insight.convert import filter_from_proto, insight_to_proto, user_to_proto
 from services.insight.domain.accounts import AccountManager
-from services.insight.domain.audio import MAX_AUDIO_BYTES
 from services.insight.domain.insights import InsightManager
 from services.insight.domain.models import InsightChanges
 

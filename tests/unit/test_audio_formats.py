@@ -99,3 +99,12 @@ def test_a_refused_type_says_what_is_accepted() -> None:
     (violation,) = caught.value.violations
     assert violation.field == "content_type"
     assert "'audio/webm'" in violation.description and "audio/flac" in violation.description
+
+
+def test_decoding_stops_at_the_length_limit_whatever_the_header_says(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The upload check trusts the header; the decoder counts what it actually reads.
+    monkeypatch.setattr(audio_formats, "MAX_AUDIO_SECONDS", 0)
+    with pytest.raises(InvalidArgument, match="at most 0 minutes"):
+        decode_audio("audio/flac", encoded("FLAC", "PCM_16", 8_000))

@@ -10,8 +10,9 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from services.common.audio_formats import MAX_AUDIO_BYTES
 from services.common.errors import InvalidArgument
-from services.nlp.domain.audio import MAX_AUDIO_BYTES, TARGET_RATE, decode_wav
+from services.nlp.domain.audio import TARGET_RATE, decode_wav
 from services.nlp.domain.transcription import AudioFormat, AudioPart, collect_audio
 
 

@@ -8,13 +8,9 @@ import wave
 
 import pytest
 
+from services.common.audio_formats import MAX_AUDIO_BYTES, MAX_AUDIO_SECONDS
 from services.common.errors import FieldViolation, InvalidArgument
-from services.insight.domain.audio import (
-    CANONICAL_WAV,
-    MAX_AUDIO_BYTES,
-    MAX_AUDIO_SECONDS,
-    check_audio,
-)
+from services.insight.domain.audio import CANONICAL_WAV, check_audio
 from services.insight.domain.validation import (
     DEFAULT_PAGE_SIZE,
     MAX_TAG_CHARS,

@@ -9,10 +9,9 @@ import wave
 from dataclasses import dataclass
 
 from services.common import audio_formats
+from services.common.audio_formats import MAX_AUDIO_BYTES, MAX_AUDIO_SECONDS
 from services.common.errors import InvalidArgument
 
-MAX_AUDIO_BYTES = 25 * 1024 * 1024
-MAX_AUDIO_SECONDS = 10 * 60
 CANONICAL_WAV = audio_formats.WAV
 
 

@@ -23,7 +23,6 @@ from services.common import audio_formats
 from services.common.errors import InvalidArgument
 
 TARGET_RATE = 16_000
-MAX_AUDIO_BYTES = 25 * 1024 * 1024
 MAX_RESAMPLE_FACTOR = 1000
 
 

@@ -8,9 +8,10 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 
 from services.common import audio_formats
+from services.common.audio_formats import MAX_AUDIO_BYTES
 from services.common.errors import InvalidArgument
 from services.common.request_context import in_this_context
-from services.nlp.domain.audio import MAX_AUDIO_BYTES, decode_audio
+from services.nlp.domain.audio import decode_audio
 from services.nlp.domain.models import Transcript
 from services.nlp.domain.ports import Transcriber
 
