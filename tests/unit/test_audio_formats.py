@@ -108,3 +108,21 @@ def test_decoding_stops_at_the_length_limit_whatever_the_header_says(
     monkeypatch.setattr(audio_formats, "MAX_AUDIO_SECONDS", 0)
     with pytest.raises(InvalidArgument, match="at most 0 minutes"):
         decode_audio("audio/flac", encoded("FLAC", "PCM_16", 8_000))
+
+
+def test_a_long_note_in_a_tiny_file_is_refused_before_and_during_decoding() -> None:
+    # Eleven minutes of silence: FLAC stores it in a few kilobytes.
+    buffer = io.BytesIO()
+    soundfile.write(buffer, np.zeros(11 * 60 * 8_000), 8_000, format="FLAC", subtype="PCM_16")
+    data = buffer.getvalue()
+    assert len(data) < 100_000
+    for step in (check_audio, decode_audio):
+        with pytest.raises(InvalidArgument, match="at most 10 minutes"):
+            step("audio/flac", data)
+
+
+def test_an_extreme_sample_rate_is_refused() -> None:
+    data = encoded("FLAC", "PCM_16", 384_000)
+    for step in (check_audio, decode_audio):
+        with pytest.raises(InvalidArgument, match="384000 Hz"):
+            step("audio/flac", data)

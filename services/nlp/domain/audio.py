@@ -70,7 +70,8 @@ def decode_wav(data: bytes, declared_rate: int = 0) -> Pcm16k:
         raise InvalidArgument.field("audio", "the WAV header has no channels or no sample rate")
     usable = len(raw) - len(raw) % (channels * width)
     samples = _to_float(raw[:usable], width)
-    return _pcm16k(samples.reshape(-1, channels), rate)
+    mono = samples.reshape(-1, channels).mean(axis=1) if channels > 1 else samples
+    return _pcm16k(mono, rate)
 
 
 def decode_audio(content_type: str, data: bytes, declared_rate: int = 0) -> Pcm16k:
@@ -81,15 +82,12 @@ def decode_audio(content_type: str, data: bytes, declared_rate: int = 0) -> Pcm1
         raise audio_formats.refused_type(content_type)
     if kind == audio_formats.WAV:
         return decode_wav(data, declared_rate)
-    samples, rate = audio_formats.read_compressed(data, kind)
-    if rate <= 0:
-        raise InvalidArgument.field("audio", "has no sample rate")
-    return _pcm16k(samples, rate)
+    mono, rate = audio_formats.read_compressed_mono(data, kind)
+    return _pcm16k(mono.astype(np.float64), rate)
 
 
-def _pcm16k(frames: npt.NDArray[np.float64], rate: int) -> Pcm16k:
-    """(frames, channels) floats at `rate` -> mono 16 kHz 16-bit."""
-    mono = frames.mean(axis=1) if frames.shape[1] > 1 else frames[:, 0]
+def _pcm16k(mono: npt.NDArray[np.float64], rate: int) -> Pcm16k:
+    """Mono floats at `rate` -> 16 kHz 16-bit."""
     if rate != TARGET_RATE and mono.size:
         # Exotic rates (e.g. 16001 Hz) are approximated to keep the filter short; the error in
         # pitch stays under 0.1%.
