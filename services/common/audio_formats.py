@@ -41,14 +41,22 @@ _LIBSNDFILE_FORMAT = {FLAC: "FLAC", OGG: "OGG", MP3: "MP3"}
 ACCEPTED = "audio/wav, audio/flac, audio/ogg (Vorbis or Opus) or audio/mpeg (MP3)"
 
 
+def _media_type(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower()
+
+
 def canonical_type(content_type: str) -> str | None:
     """The stored media type for a Content-Type header (parameters ignored); None if refused."""
-    return _CANONICAL.get(content_type.split(";", 1)[0].strip().lower())
+    return _CANONICAL.get(_media_type(content_type))
 
 
-def refused_type(content_type: str, field: str = "content_type") -> InvalidArgument:
-    shown = content_type.split(";", 1)[0].strip().lower() or "(none)"
-    return InvalidArgument.field(field, f"unsupported audio type {shown!r}; send {ACCEPTED}")
+def accepted_type(content_type: str, field: str = "content_type") -> str:
+    """canonical_type, or InvalidArgument on `field` naming the type and what is accepted."""
+    kind = canonical_type(content_type)
+    if kind is None:
+        shown = _media_type(content_type) or "(none)"
+        raise InvalidArgument.field(field, f"unsupported audio type {shown!r}; send {ACCEPTED}")
+    return kind
 
 
 def _opened(data: bytes, kind: str) -> soundfile.SoundFile:

@@ -8,9 +8,9 @@ import wave
 
 import pytest
 
-from services.common.audio_formats import MAX_AUDIO_BYTES, MAX_AUDIO_SECONDS
+from services.common.audio_formats import MAX_AUDIO_BYTES, MAX_AUDIO_SECONDS, WAV
 from services.common.errors import FieldViolation, InvalidArgument
-from services.insight.domain.audio import CANONICAL_WAV, check_audio
+from services.insight.domain.audio import check_audio
 from services.insight.domain.validation import (
     DEFAULT_PAGE_SIZE,
     MAX_TAG_CHARS,
@@ -252,7 +252,7 @@ def test_real_wav_is_accepted_with_its_duration() -> None:
 
     checked = check_audio("audio/wav", data)
 
-    assert checked.format == CANONICAL_WAV
+    assert checked.format == WAV
     assert checked.duration_seconds == pytest.approx(1.5)
 
 
@@ -266,7 +266,7 @@ def test_stereo_wav_duration_counts_frames_not_samples() -> None:
     "content_type", ["audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave", "Audio/WAV; x=1"]
 )
 def test_wav_media_types_are_accepted(content_type: str) -> None:
-    assert check_audio(content_type, make_wav(frames=800)).format == CANONICAL_WAV
+    assert check_audio(content_type, make_wav(frames=800)).format == WAV
 
 
 @pytest.mark.parametrize("content_type", ["audio/webm", "audio/mp4", "text/plain", ""])

@@ -12,8 +12,6 @@ from services.common import audio_formats
 from services.common.audio_formats import MAX_AUDIO_BYTES, MAX_AUDIO_SECONDS
 from services.common.errors import InvalidArgument
 
-CANONICAL_WAV = audio_formats.WAV
-
 
 @dataclass(frozen=True)
 class CheckedAudio:
@@ -22,9 +20,7 @@ class CheckedAudio:
 
 
 def check_audio(content_type: str, data: bytes) -> CheckedAudio:
-    kind = audio_formats.canonical_type(content_type)
-    if kind is None:
-        raise audio_formats.refused_type(content_type)
+    kind = audio_formats.accepted_type(content_type)
     if not data:
         raise InvalidArgument.field("audio", "must not be empty")
     if len(data) > MAX_AUDIO_BYTES:

@@ -39,8 +39,7 @@ async def collect_audio(parts: AsyncIterable[AudioPart]) -> tuple[AudioFormat, b
             if declared is not None or audio:
                 raise InvalidArgument.field("format", "only the first message may carry it")
             declared = part.format
-            if audio_formats.canonical_type(declared.content_type) is None:
-                raise audio_formats.refused_type(declared.content_type, "format.content_type")
+            audio_formats.accepted_type(declared.content_type, "format.content_type")
             if declared.sample_rate_hertz < 0:
                 raise InvalidArgument.field("format.sample_rate_hertz", "must not be negative")
             continue
