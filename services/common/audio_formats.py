@@ -1,16 +1,14 @@
-"""The voice-note formats the service takes, named once for the insight service (which checks an
-upload before storing it) and nlp (which decodes it): WAV, read by the standard library, and
-FLAC, Ogg (Vorbis or Opus: Firefox's recorder) and MP3, read by libsndfile (the `soundfile`
-package bundles it). Browsers' webm and mp4 recordings need FFmpeg and are refused with a
-message that lists what is accepted."""
+"""The voice-note formats the service takes and their limits, named once for the insight service
+(which checks an upload before storing it) and nlp (which decodes it). WAV is read by the standard
+library; FLAC, Ogg (Vorbis or Opus: Firefox's recorder) and MP3 by libsndfile
+(services/common/audio_sndfile.py); WebM (Chrome's and Edge's recorder) and MP4 (Safari's, and
+phones' voice memos) by FFmpeg (services/common/audio_ffmpeg.py). services/common/audio_decoding.py
+picks the reader."""
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import numpy.typing as npt
-import soundfile
 
 from services.common.errors import InvalidArgument
 
@@ -23,6 +21,8 @@ WAV = "audio/wav"
 FLAC = "audio/flac"
 OGG = "audio/ogg"
 MP3 = "audio/mpeg"
+WEBM = "audio/webm"
+MP4 = "audio/mp4"
 # Media types as clients send them -> the one stored and passed on.
 _CANONICAL = {
     "audio/wav": WAV,
@@ -36,9 +36,15 @@ _CANONICAL = {
     "application/ogg": OGG,
     "audio/mpeg": MP3,
     "audio/mp3": MP3,
+    "audio/webm": WEBM,
+    "audio/mp4": MP4,
+    "audio/m4a": MP4,
+    "audio/x-m4a": MP4,
 }
-_LIBSNDFILE_FORMAT = {FLAC: "FLAC", OGG: "OGG", MP3: "MP3"}
-ACCEPTED = "audio/wav, audio/flac, audio/ogg (Vorbis or Opus) or audio/mpeg (MP3)"
+ACCEPTED = (
+    "audio/wav, audio/flac, audio/ogg (Vorbis or Opus), audio/mpeg (MP3), "
+    "audio/webm (Opus or Vorbis) or audio/mp4 (AAC, ALAC, MP3, Opus or FLAC)"
+)
 
 
 def _media_type(content_type: str) -> str:
@@ -59,49 +65,35 @@ def accepted_type(content_type: str, field: str = "content_type") -> str:
     return kind
 
 
-def _opened(data: bytes, kind: str) -> soundfile.SoundFile:
-    """libsndfile finds the format from the bytes; it must be the one the client declared."""
-    try:
-        sound = soundfile.SoundFile(io.BytesIO(data))
-    except (soundfile.LibsndfileError, RuntimeError, ValueError, TypeError) as exc:
-        raise InvalidArgument.field("audio", f"is not a readable {kind} file ({exc})") from exc
-    problem = ""
-    if sound.format != _LIBSNDFILE_FORMAT[kind]:
-        problem = f"is not a {kind} file (it reads as {sound.format})"
-    elif not 0 < sound.samplerate <= MAX_SAMPLE_RATE:
-        problem = f"has a sample rate of {sound.samplerate} Hz; at most {MAX_SAMPLE_RATE} is taken"
-    if problem:
-        sound.close()
-        raise InvalidArgument.field("audio", problem)
-    return sound
+def check_sample_rate(rate: int) -> None:
+    if not 0 < rate <= MAX_SAMPLE_RATE:
+        raise InvalidArgument.field(
+            "audio", f"has a sample rate of {rate} Hz; at most {MAX_SAMPLE_RATE} is taken"
+        )
 
 
-def compressed_duration(data: bytes, kind: str) -> float:
-    """Seconds of a FLAC, Ogg or MP3 file, from its header; InvalidArgument if unreadable."""
-    with _opened(data, kind) as sound:
-        if sound.frames <= 0:
-            raise InvalidArgument.field("audio", "contains no samples")
-        return float(sound.frames / sound.samplerate)
+def too_long() -> InvalidArgument:
+    return InvalidArgument.field("audio", f"must be at most {MAX_AUDIO_SECONDS // 60} minutes")
 
 
-def read_compressed_mono(data: bytes, kind: str) -> tuple[npt.NDArray[np.float32], int]:
-    """The channels' mean in [-1, 1), and the sample rate. Decoded ten seconds at a time and
-    stopped at MAX_AUDIO_SECONDS (and a second) whatever the header claims, so a small file that
-    expands enormously (FLAC encodes silence in a few bytes) costs at most the limit's worth of
-    one channel at MAX_SAMPLE_RATE."""
-    with _opened(data, kind) as sound:
-        limit = (MAX_AUDIO_SECONDS + 1) * sound.samplerate
-        pieces: list[npt.NDArray[np.float32]] = []
-        decoded = 0
-        try:
-            for block in sound.blocks(10 * sound.samplerate, dtype="float32", always_2d=True):
-                pieces.append(block.mean(axis=1, dtype=np.float32))
-                decoded += len(block)
-                if decoded > limit:
-                    raise InvalidArgument.field(
-                        "audio", f"must be at most {MAX_AUDIO_SECONDS // 60} minutes"
-                    )
-        except (soundfile.LibsndfileError, RuntimeError, ValueError) as exc:
-            raise InvalidArgument.field("audio", f"could not be decoded ({exc})") from exc
-        mono = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
-        return mono, int(sound.samplerate)
+class MonoCollector:
+    """Gathers decoded blocks as one channel (the channels' mean) and stops at MAX_AUDIO_SECONDS
+    (and a second) whatever a header claimed, so a small file that expands enormously (FLAC
+    stores silence in a few bytes) costs at most the limit's worth of one channel."""
+
+    def __init__(self, rate: int) -> None:
+        self.rate = rate
+        self._limit = (MAX_AUDIO_SECONDS + 1) * rate
+        self._pieces: list[npt.NDArray[np.float32]] = []
+        self._count = 0
+
+    def add(self, channels_by_samples: npt.NDArray[np.float32]) -> None:
+        """One block shaped (channels, samples)."""
+        mono = channels_by_samples.mean(axis=0, dtype=np.float32)
+        self._pieces.append(mono)
+        self._count += len(mono)
+        if self._count > self._limit:
+            raise too_long()
+
+    def mono(self) -> npt.NDArray[np.float32]:
+        return np.concatenate(self._pieces) if self._pieces else np.zeros(0, dtype=np.float32)

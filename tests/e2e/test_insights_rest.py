@@ -268,7 +268,9 @@ def test_large_audio_upload_is_reassembled(rest: httpx.Client, person: dict[str,
         ("text/plain", b"hello"),
         ("audio/wav", b""),
         ("audio/ogg", b"OggS but nothing after it"),
-        ("audio/webm", b"\x1aE\xdf\xa3 webm needs FFmpeg"),
+        ("audio/webm", b"\x1aE\xdf\xa3 and then nothing"),
+        ("audio/mp4", bytes(64)),
+        ("audio/aac", b"ADTS is not taken"),
     ],
 )
 def test_undecodable_audio_is_400(

@@ -15,6 +15,8 @@ import soundfile
 from scipy.signal import resample_poly
 
 from gateway.stack import Stack
+from services.common.audio_formats import canonical_type
+from tests import audio_files
 from tests.conftest import bearer
 
 pytestmark = [pytest.mark.envoy, pytest.mark.redis]
@@ -124,26 +126,29 @@ def test_a_worker_killed_mid_job_loses_nothing(
 
 
 @pytest.mark.parametrize(
-    ("content_type", "fmt", "subtype", "rate"),
+    "encoding",
     [
-        pytest.param("audio/flac", "FLAC", "PCM_16", 16_000, id="flac"),
-        # Firefox's recorder: Opus in Ogg, at the 48 kHz Opus works at.
-        pytest.param("audio/ogg;codecs=opus", "OGG", "OPUS", 48_000, id="ogg-opus"),
+        audio_files.FLAC,
+        audio_files.OGG_OPUS,  # Firefox's recorder
+        audio_files.WEBM_OPUS_LIVE,  # Chrome's and Edge's: no duration in the header
+        audio_files.MP4_AAC_FRAGMENTED,  # Safari's
+        audio_files.M4A_AAC,  # a phone's voice memo
     ],
+    ids=lambda encoding: encoding.name,
 )
 def test_a_compressed_spoken_note_is_transcribed_too(
-    rest: httpx.Client, person: dict[str, str], content_type: str, fmt: str, subtype: str, rate: int
+    rest: httpx.Client, person: dict[str, str], encoding: audio_files.Encoding
 ) -> None:
     samples, source_rate = soundfile.read(FIXTURES / "apple_berlin.wav", dtype="float64")
-    ratio = Fraction(rate, source_rate)
+    ratio = Fraction(encoding.rate, source_rate)
     resampled = resample_poly(samples, ratio.numerator, ratio.denominator)
-    buffer = io.BytesIO()
-    soundfile.write(buffer, resampled, rate, format=fmt, subtype=subtype)
+    content_type = encoding.content_type
     headers = {**bearer(person["access"]), "Content-Type": content_type}
-    reply = rest.post("/insights/audio", content=buffer.getvalue(), headers=headers)
+    body = audio_files.encode(resampled, encoding)
+    reply = rest.post("/insights/audio", content=body, headers=headers)
     assert reply.status_code == 200, reply.text
     created = reply.json()["insight"]
-    assert created["audio"]["format"] == content_type.split(";")[0]
+    assert created["audio"]["format"] == canonical_type(content_type)
     ready = wait_for(rest, person["access"], created["id"], {"READY", "FAILED"})
     assert ready["status"] == "READY", ready["statusReason"]
     words = set(ready["text"].lower().split())

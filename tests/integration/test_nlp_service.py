@@ -228,6 +228,7 @@ async def test_undecodable_audio_is_invalid_argument(
     ("data", "content_type"),
     [
         (b"\x1aE\xdf\xa3", "audio/webm"),
+        (b"\x1aE\xdf\xa3", "audio/aac"),
         (b"ID3 and no frames", "audio/mpeg"),
         (b"OggS", "audio/ogg"),
     ],

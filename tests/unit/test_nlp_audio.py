@@ -123,7 +123,7 @@ async def test_stream_is_reassembled_in_order() -> None:
         ((AudioPart(chunk=b"x"),), "format"),
         ((), "format"),
         (
-            (AudioPart(format=AudioFormat("audio/webm")), AudioPart(chunk=b"x")),
+            (AudioPart(format=AudioFormat("audio/aac")), AudioPart(chunk=b"x")),
             "format.content_type",
         ),
         ((AudioPart(format=AudioFormat("audio/wav", -1)),), "format.sample_rate_hertz"),

@@ -269,7 +269,9 @@ def test_wav_media_types_are_accepted(content_type: str) -> None:
     assert check_audio(content_type, make_wav(frames=800)).format == WAV
 
 
-@pytest.mark.parametrize("content_type", ["audio/webm", "audio/mp4", "text/plain", ""])
+@pytest.mark.parametrize(
+    "content_type", ["audio/aac", "video/webm", "audio/3gpp", "text/plain", ""]
+)
 def test_an_unsupported_type_is_rejected(content_type: str) -> None:
     with pytest.raises(InvalidArgument) as caught:
         check_audio(content_type, make_wav(frames=800))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import dataclasses
 import hashlib
@@ -115,7 +116,7 @@ class InsightManager:
         problems = Violations()
         clean_tags = check_tags(tags, "tags", problems)
         problems.raise_if_any()
-        audio = check_audio(content_type, data)
+        audio = await asyncio.to_thread(check_audio, content_type, data)
         now = utc_now()
         insight = Insight(
             id=uuid.uuid4().hex,

@@ -1,5 +1,5 @@
-"""Voice notes: WAV, FLAC, Ogg or MP3 bytes in, 16 kHz mono 16-bit PCM out (what the recognisers
-take).
+"""Voice notes: WAV, FLAC, Ogg, MP3, WebM or MP4 bytes in, 16 kHz mono 16-bit PCM out (what the
+recognisers take).
 
 Any PCM WAV the stdlib `wave` module reads is accepted: any sample rate, any number of channels
 (averaged to mono), 8-bit unsigned or 16/24/32-bit signed samples. Resampling is polyphase with an
@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.signal import resample_poly
 
-from services.common import audio_formats
+from services.common import audio_decoding, audio_formats
 from services.common.errors import InvalidArgument
 
 TARGET_RATE = 16_000
@@ -81,7 +81,7 @@ def decode_audio(content_type: str, data: bytes, declared_rate: int = 0) -> Pcm1
     kind = audio_formats.accepted_type(content_type)
     if kind == audio_formats.WAV:
         return decode_wav(data, declared_rate)
-    mono, rate = audio_formats.read_compressed_mono(data, kind)
+    mono, rate = audio_decoding.read_mono(data, kind)
     return _pcm16k(mono, rate)
 
 
