@@ -4,7 +4,7 @@
 
 What runs for real, in this process: the assistant's domain (Suggester, ThemeTrainer), its
 SQLite store, its Redis cache and change feed (an embedded redis-server on a free port), the
-embedding model and default theme prototypes of the nlp service, and the graph service's search
+embedding model and default theme classifier of the nlp service, and the graph service's search
 method (brute-force cosine over a 10k x 384 float32 matrix). What is replaced: the gRPC hops to
 the insight, graph and nlp services (a dict lookup and in-process calls instead; each hop costs
 about a millisecond on loopback) and spaCy (Analyze runs it too, ~5 ms for a short text).
@@ -53,8 +53,9 @@ from services.assistant.store.sqlite import SqliteAssistantStore
 from services.common.change_feed import InsightChangeFeed
 from services.common.clock import utc_now
 from services.common.redis_client import async_redis
+from services.common.theme_fitting import normalised
 from services.common.theme_models import ThemeModelRegistry
-from services.nlp.engines.loading import theme_prototypes
+from services.nlp.engines.loading import default_themes
 from services.nlp.engines.sentence_embedder import SentenceEmbedder
 
 OWNER = "bench-user"
@@ -72,7 +73,7 @@ def _ms(started: float) -> float:
 async def run(args: argparse.Namespace, workdir: pathlib.Path, redis_port: int) -> None:
     started = time.perf_counter()
     embedder = SentenceEmbedder.load()
-    analyzer = ModelAnalyzer(embedder, theme_prototypes(embedder))
+    analyzer = ModelAnalyzer(embedder, default_themes(embedder))
     corpus = generate(args.insights)
     if args.embed_corpus:
         vectors = np.asarray(embedder.embed([t for t, _, _ in corpus]), dtype=np.float32)
@@ -134,7 +135,7 @@ async def run(args: argparse.Namespace, workdir: pathlib.Path, redis_port: int) 
     t = time.perf_counter()
     done = await trainer.run(OWNER, job.id)
     job_ms = _ms(t)
-    x = tt.normalised(vectors[: args.examples].tolist())
+    x = normalised(vectors[: args.examples].tolist())
     t = time.perf_counter()
     tt.fit(x, [e.theme for e in examples])
     fit_ms = _ms(t)

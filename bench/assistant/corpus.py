@@ -21,7 +21,7 @@ from services.assistant.domain.models import (
     TextAnalysis,
     ThemeExample,
 )
-from services.nlp.domain.themes import ThemePrototypes
+from services.nlp.domain.themes import DefaultThemes
 from services.nlp.engines.sentence_embedder import SentenceEmbedder
 
 SUBJECTS = {
@@ -113,17 +113,17 @@ class DictInsights:
 
 
 class ModelAnalyzer:
-    """The nlp service's Analyze/Embed minus spaCy: the real embedding model and prototypes.
+    """The nlp service's Analyze/Embed minus spaCy: the real embedding model and default themes.
     `analyze_ms` records the time of every Analyze, to tell the model's share from the rest."""
 
-    def __init__(self, embedder: SentenceEmbedder, prototypes: ThemePrototypes) -> None:
-        self._embedder, self._prototypes = embedder, prototypes
+    def __init__(self, embedder: SentenceEmbedder, themes: DefaultThemes) -> None:
+        self._embedder, self._themes = embedder, themes
         self.analyze_ms: list[float] = []
 
     async def analyze(self, owner_id: str, text: str) -> TextAnalysis:
         started = time.perf_counter()
         (vector,) = self._embedder.embed([text])
-        theme = self._prototypes.classify(vector)
+        theme = self._themes.classify(vector)
         self.analyze_ms.append((time.perf_counter() - started) * 1000)
         return TextAnalysis(theme.name, theme.confidence, vector)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import redis.asyncio as aioredis
@@ -58,19 +59,30 @@ class ThemeModel:
             raise ValueError("theme model: shapes do not match its classes")
         return model
 
-    def predict(self, embedding: list[float]) -> tuple[str, float]:
+    def predict(self, embedding: Sequence[float]) -> tuple[str, float]:
         """The most likely theme and its probability."""
-        scores = [
-            sum(w * x for w, x in zip(row, embedding, strict=False)) + b
-            for row, b in zip(self.coef, self.intercept, strict=True)
-        ]
-        if len(self.classes) == 2:
-            p1 = 1.0 / (1.0 + math.exp(-scores[0]))
-            return (self.classes[1], p1) if p1 >= 0.5 else (self.classes[0], 1.0 - p1)
-        top = max(scores)
-        weights = [math.exp(s - top) for s in scores]
-        best = max(range(len(weights)), key=weights.__getitem__)
-        return self.classes[best], weights[best] / sum(weights)
+        return linear_softmax(self.classes, self.coef, self.intercept, embedding)
+
+
+def linear_softmax(
+    classes: Sequence[str],
+    coef: Sequence[Sequence[float]],
+    intercept: Sequence[float],
+    embedding: Sequence[float],
+) -> tuple[str, float]:
+    """The most likely class of a linear softmax classifier (scikit-learn's multinomial logistic
+    regression layout; a two-class model has one row, for classes[1]) and its probability."""
+    scores = [
+        sum(w * x for w, x in zip(row, embedding, strict=False)) + b
+        for row, b in zip(coef, intercept, strict=True)
+    ]
+    if len(classes) == 2:
+        p1 = 1.0 / (1.0 + math.exp(-scores[0]))
+        return (classes[1], p1) if p1 >= 0.5 else (classes[0], 1.0 - p1)
+    top = max(scores)
+    weights = [math.exp(s - top) for s in scores]
+    best = max(range(len(weights)), key=weights.__getitem__)
+    return classes[best], weights[best] / sum(weights)
 
 
 def _key(owner_id: str) -> str:

@@ -1,7 +1,7 @@
 """After a person sets the theme of a handful of insights and trains, new insights on the same
 subjects get that theme. Uses the labelled set tests/fixtures/themes_labelled.json (three themes
-the default prototypes do not have), the real embedding model and the nlp service's default
-prototypes for the 'before' figure; the services themselves are in-memory fakes."""
+the default classifier does not have), the real embedding model and the nlp service's default
+classifier for the 'before' figure; the services themselves are in-memory fakes."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import pytest
 from services.assistant.domain.models import JobStatus, TextAnalysis, ThemeExample
 from services.assistant.domain.trainer import ThemeTrainer
 from services.assistant.domain.training import TrainingService
-from services.nlp.domain.themes import ThemePrototypes
-from services.nlp.engines.loading import theme_prototypes
+from services.nlp.domain.themes import DefaultThemes
+from services.nlp.engines.loading import default_themes
 from services.nlp.engines.sentence_embedder import SentenceEmbedder
 from tests.unit.test_assistant_fakes import (
     FakeAnalyzer,
@@ -30,17 +30,17 @@ FIXTURE = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "themes_lab
 
 
 class RealAnalyzer(FakeAnalyzer):
-    """The nlp service's embedding model and default prototypes, in process."""
+    """The nlp service's embedding model and default theme classifier, in process."""
 
-    def __init__(self, embedder: SentenceEmbedder, prototypes: ThemePrototypes) -> None:
+    def __init__(self, embedder: SentenceEmbedder, themes: DefaultThemes) -> None:
         super().__init__()
         self._embedder = embedder
-        self._prototypes = prototypes
+        self._themes = themes
 
     async def analyze(self, owner_id: str, text: str) -> TextAnalysis:
         self.analyzed.append((owner_id, text))
         (vector,) = self._embedder.embed([text])
-        theme = self._prototypes.classify(vector)
+        theme = self._themes.classify(vector)
         return TextAnalysis(theme.name, theme.confidence, vector)
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
@@ -50,7 +50,7 @@ class RealAnalyzer(FakeAnalyzer):
 @pytest.fixture(scope="module")
 def analyzer() -> RealAnalyzer:
     embedder = SentenceEmbedder.load()
-    return RealAnalyzer(embedder, theme_prototypes(embedder))
+    return RealAnalyzer(embedder, default_themes(embedder))
 
 
 async def test_trained_model_gives_new_insights_the_corrected_theme(
@@ -67,7 +67,7 @@ async def test_trained_model_gives_new_insights_the_corrected_theme(
 
     assert done is not None and done.status is JobStatus.SUCCEEDED, done
     assert done.examples_used == 24 and done.promoted
-    assert done.accuracy_before == 0.0  # the prototypes know none of these themes
+    assert done.accuracy_before == 0.0  # the default themes include none of these
     assert done.accuracy_after >= 0.8
     model = registry.models["ann"]
     new = data["new"]

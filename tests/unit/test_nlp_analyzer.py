@@ -10,7 +10,7 @@ import pytest
 from services.common.errors import InvalidArgument
 from services.nlp.domain.analyzer import MAX_BATCH_TEXTS, MAX_TEXT_CHARS, TextAnalyzer
 from services.nlp.domain.models import Entity, ParsedText
-from services.nlp.domain.themes import ThemePrototypes
+from services.nlp.domain.themes import DefaultThemes
 from services.nlp.store.memory import MemoryCorpusStats
 
 
@@ -36,7 +36,7 @@ def pool() -> Iterator[ThreadPoolExecutor]:
 
 @pytest.fixture()
 def analyzer(pool: ThreadPoolExecutor) -> TextAnalyzer:
-    themes = ThemePrototypes({"Technology": [1.0, 0.0], "Food & Cooking": [0.0, 1.0]})
+    themes = DefaultThemes.fit({"Technology": [[1.0, 0.0]], "Food & Cooking": [[0.0, 1.0]]})
     return TextAnalyzer(FakeParser(), FakeEmbedder(), themes, MemoryCorpusStats(), pool)
 
 

@@ -1,63 +1,63 @@
-"""Theme confidence: a softmax over prototype similarities, an honest probability."""
+"""The default theme classifier: fitted on examples, it answers with a probability, and the
+temperature changes how sure it is, never what it picks."""
 
 from __future__ import annotations
 
-import math
-
 import pytest
 
-from services.nlp.domain.themes import (
-    THEME_DESCRIPTIONS,
-    THEME_TEMPERATURE,
-    ThemePrototypes,
-    softmax,
+from services.nlp.domain.theme_examples import THEME_EXAMPLES
+from services.nlp.domain.themes import DefaultThemes
+
+CLUSTERS = {
+    "A": [[1.0, 0.1, 0.0], [0.9, 0.0, 0.1], [1.0, -0.1, 0.0]],
+    "B": [[0.0, 1.0, 0.1], [0.1, 0.9, 0.0], [-0.1, 1.0, 0.0]],
+    "C": [[0.0, 0.1, 1.0], [0.1, 0.0, 0.9], [0.0, -0.1, 1.0]],
+}
+
+
+def test_a_text_near_a_themes_examples_gets_that_theme_with_a_probability() -> None:
+    themes = DefaultThemes.fit(CLUSTERS)
+    for name, point in (("A", [0.8, 0.2, 0.1]), ("B", [0.1, 0.7, 0.2]), ("C", [0.2, 0.1, 0.6])):
+        theme = themes.classify(point)
+        assert theme.name == name
+        assert 1 / 3 < theme.confidence < 1.0
+
+
+def test_only_the_direction_of_an_embedding_counts() -> None:
+    themes = DefaultThemes.fit(CLUSTERS)
+    assert themes.classify([0.8, 0.2, 0.1]) == themes.classify([8.0, 2.0, 1.0])
+
+
+def test_a_lower_temperature_is_surer_of_the_same_theme() -> None:
+    point = [0.6, 0.5, 0.1]
+    soft = DefaultThemes.fit(CLUSTERS, temperature=1.0).classify(point)
+    sharp = DefaultThemes.fit(CLUSTERS, temperature=0.2).classify(point)
+    assert soft.name == sharp.name
+    assert sharp.confidence > soft.confidence
+
+
+def test_two_themes_work_too() -> None:
+    themes = DefaultThemes.fit({"A": CLUSTERS["A"], "B": CLUSTERS["B"]})
+    assert themes.classify([0.1, 1.0, 0.0]).name == "B"
+    assert themes.names == ["A", "B"]
+
+
+@pytest.mark.parametrize(
+    ("embeddings", "temperature", "message"),
+    [
+        ({"A": CLUSTERS["A"]}, 0.4, "two themes"),
+        (CLUSTERS, 0.0, "temperature"),
+    ],
 )
+def test_it_refuses_what_cannot_make_a_classifier(
+    embeddings: dict[str, list[list[float]]], temperature: float, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        DefaultThemes.fit(embeddings, temperature)
 
 
-def test_softmax_sums_to_one_and_keeps_order() -> None:
-    probabilities = softmax([0.5, 0.3, 0.1])
-    assert sum(probabilities) == pytest.approx(1.0)
-    assert probabilities[0] > probabilities[1] > probabilities[2]
-
-
-def test_softmax_odds_follow_the_temperature() -> None:
-    low, high = softmax([0.0, 0.05], temperature=0.025)
-    assert high / low == pytest.approx(math.e**2)
-
-
-def test_softmax_is_stable_for_large_scores() -> None:
-    assert softmax([1000.0, 1000.0], temperature=0.001) == pytest.approx([0.5, 0.5])
-
-
-def test_softmax_rejects_a_non_positive_temperature() -> None:
-    with pytest.raises(ValueError, match="temperature"):
-        softmax([0.1], temperature=0.0)
-
-
-def test_nearest_prototype_wins_with_a_probability_not_a_cosine() -> None:
-    prototypes = ThemePrototypes({"A": [1.0, 0.0], "B": [0.0, 1.0], "C": [-1.0, 0.0]})
-    theme = prototypes.classify([0.9, 0.1])
-    assert theme.name == "A"
-    cosine = 0.9 / math.hypot(0.9, 0.1)
-    assert 0.0 < theme.confidence <= 1.0
-    assert theme.confidence != pytest.approx(cosine)
-    similarities = prototypes.similarities([0.9, 0.1])
-    expected = softmax(list(similarities.values()), THEME_TEMPERATURE)[0]
-    assert theme.confidence == pytest.approx(expected)
-
-
-def test_equidistant_text_gets_an_even_split() -> None:
-    prototypes = ThemePrototypes({"A": [1.0, 0.0], "B": [0.0, 1.0]})
-    assert prototypes.classify([1.0, 1.0]).confidence == pytest.approx(0.5)
-
-
-def test_prototype_is_the_mean_of_its_description_embeddings() -> None:
-    prototypes = ThemePrototypes.from_description_embeddings(
-        {"A": [[1.0, 0.0], [0.0, 1.0]], "B": [[-1.0, 0.0]]}
-    )
-    assert prototypes.similarities([1.0, 1.0])["A"] == pytest.approx(1.0)
-
-
-def test_about_ten_documented_themes_with_two_to_four_sentences() -> None:
-    assert 8 <= len(THEME_DESCRIPTIONS) <= 12
-    assert all(2 <= len(sentences) <= 4 for sentences in THEME_DESCRIPTIONS.values())
+def test_ten_themes_each_with_plenty_of_distinct_examples() -> None:
+    assert len(THEME_EXAMPLES) == 10
+    assert all(len(examples) >= 25 for examples in THEME_EXAMPLES.values())
+    every = [text.lower() for examples in THEME_EXAMPLES.values() for text in examples]
+    assert len(set(every)) == len(every)

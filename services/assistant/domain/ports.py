@@ -51,7 +51,7 @@ class TextAnalyzer(Protocol):
 
     async def analyze(self, owner_id: str, text: str) -> TextAnalysis:
         """Theme (from the owner's promoted model when there is one; `owner_id=""` asks for
-        the default prototypes) and embedding of one text."""
+        the default classifier) and embedding of one text."""
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
         """Embeddings of at most 256 texts, in order."""

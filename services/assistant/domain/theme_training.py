@@ -7,12 +7,13 @@ and the promotion rule. Pure computation (numpy, scikit-learn); no I/O.
 - Split: per theme, the examples are ordered by a hash of their insight id and the first
   max(1, round(25%)) are held out (never the last one of a theme). The split is deterministic
   and stays mostly the same as examples are added, so runs are comparable.
-- Model: multinomial logistic regression (scikit-learn, lbfgs) on the L2-normalised embeddings.
+- Model: multinomial logistic regression on the L2-normalised embeddings
+  (services/common/theme_fitting.py, shared with the nlp service's default themes).
   A full refit takes milliseconds for thousands of examples (see bench/assistant), so every run
   refits from all examples rather than updating incrementally, which also lets a theme the
   person dropped disappear from the model.
 - Metric: accuracy on the held-out examples, of the current model (the promoted one, or the
-  default prototypes) and of a model fitted on the rest.
+  nlp's default classifier) and of a model fitted on the rest.
 - Promotion: only when the new model is not worse. The promoted artefact is then refitted on
   every example (held-out ones included), so the few examples a person gives all count.
 """
@@ -24,16 +25,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
-from sklearn.linear_model import LogisticRegression
+
+from services.common.theme_fitting import Matrix, fit_linear_softmax
 
 HOLDOUT_FRACTION = 0.25
 MIN_EXAMPLES = 4
-# Embeddings are unit vectors, so weights need room to separate close themes; C=10 keeps a
-# model fitted on a handful of examples confident enough to beat the default prototypes.
-REGULARISATION_C = 10.0
-
-Matrix = npt.NDArray[np.float64]
 
 
 class NotEnoughExamples(Exception):
@@ -92,20 +88,9 @@ def stratified_split(keys: Sequence[str], themes: Sequence[str]) -> Split:
     return Split([i for i in range(len(keys)) if i not in chosen], sorted(held_out))
 
 
-def normalised(vectors: Sequence[Sequence[float]]) -> Matrix:
-    matrix = np.asarray(vectors, dtype=np.float64)
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return matrix / np.where(norms == 0, 1.0, norms)
-
-
 def fit(embeddings: Matrix, themes: Sequence[str]) -> LinearModel:
-    classifier = LogisticRegression(C=REGULARISATION_C, max_iter=2000)
-    classifier.fit(embeddings, list(themes))
-    return LinearModel(
-        classes=[str(c) for c in classifier.classes_],
-        coef=[[float(v) for v in row] for row in classifier.coef_],
-        intercept=[float(v) for v in classifier.intercept_],
-    )
+    fitted = fit_linear_softmax(embeddings, themes)
+    return LinearModel(fitted.classes, fitted.coef, fitted.intercept)
 
 
 def accuracy(predicted: Sequence[str], truth: Sequence[str]) -> float:

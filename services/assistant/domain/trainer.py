@@ -3,7 +3,7 @@
 1. read the person's theme corrections (the insights whose theme they set) from the insight
    service and embed them with the nlp service, 256 at a time;
 2. split them, fit a new classifier, and measure it and the current one on the held-out part
-   (the current one is the promoted model, or the nlp service's default prototypes);
+   (the current one is the promoted model, or the nlp service's default classifier);
 3. promote the new model (next version, refitted on every example) only if it is not worse;
 4. report the relationship scorer, which the graph service recalibrates on every link feedback
    (a job FAILED for too few theme corrections reports it too).
@@ -33,6 +33,7 @@ from services.assistant.domain.ports import (
 )
 from services.common.clock import utc_now
 from services.common.errors import Unavailable
+from services.common.theme_fitting import Matrix, normalised
 from services.common.theme_models import ThemeModel
 
 log = logging.getLogger(__name__)
@@ -112,7 +113,7 @@ class ThemeTrainer:
         owner = job.owner_id
         themes = [e.theme for e in examples]
         tt.check_enough(themes)
-        x = tt.normalised(await self._embed([e.text for e in examples]))
+        x = normalised(await self._embed([e.text for e in examples]))
         split = tt.stratified_split([e.insight_id for e in examples], themes)
         held_x = x[split.held_out]
         held_truth = [themes[i] for i in split.held_out]
@@ -160,7 +161,7 @@ class ThemeTrainer:
         return vectors
 
     async def _current_predictions(
-        self, owner: str, texts: Sequence[str], embeddings: tt.Matrix
+        self, owner: str, texts: Sequence[str], embeddings: Matrix
     ) -> list[str]:
         """The current model's themes for the held-out examples."""
         current = await self._registry.current(owner)

@@ -19,7 +19,7 @@ from services.nlp.domain.keywords import rank_keywords
 from services.nlp.domain.language import detect_language
 from services.nlp.domain.models import Analysis, Entity, ParsedText, Theme
 from services.nlp.domain.ports import Embedder, TextParser
-from services.nlp.domain.themes import ThemePrototypes
+from services.nlp.domain.themes import DefaultThemes
 from services.nlp.store.port import CorpusStats
 
 
@@ -45,7 +45,7 @@ class TextAnalyzer:
         self,
         parser: TextParser,
         embedder: Embedder,
-        themes: ThemePrototypes,
+        themes: DefaultThemes,
         corpus: CorpusStats,
         executor: Executor,
         owner_themes: OwnerThemes | None = None,
@@ -87,7 +87,7 @@ class TextAnalyzer:
         )
 
     async def _theme(self, owner_id: str, embedding: list[float]) -> Theme:
-        """The person's own trained classifier when they have one, else the default prototypes."""
+        """The person's own trained classifier when they have one, else the default one."""
         if owner_id and self._owner_themes is not None:
             model = await self._owner_themes.model_for(owner_id)
             if model is not None:

@@ -23,7 +23,7 @@ class OwnerThemeModels:
 
     async def model_for(self, owner_id: str) -> ThemeModel | None:
         """The owner's current model, or None (no model yet, or the registry is unreachable:
-        the default prototypes then answer, rather than failing the whole analysis)."""
+        the default classifier then answers, rather than failing the whole analysis)."""
         try:
             version = await self._registry.current_version(owner_id)
             if version == 0:
