@@ -15,7 +15,7 @@ from services.nlp.store.memory import MemoryCorpusStats
 
 
 class FakeParser:
-    def parse(self, text: str) -> ParsedText:
+    def parse(self, text: str, language: str = "en") -> ParsedText:
         words = text.lower().replace(".", "").split()
         entities = [Entity(w.capitalize(), "ORG") for w in words if w == "apple"]
         return ParsedText(entities=entities, terms=words)

@@ -63,9 +63,10 @@ class TextAnalyzer:
         )
 
     def _cpu_part(self, text: str) -> _CpuResult:
+        language = detect_language(text)
         return _CpuResult(
-            language=detect_language(text),
-            parsed=self._parser.parse(text),
+            language=language,
+            parsed=self._parser.parse(text, language),
             embedding=self._embedder.embed([text])[0],
         )
 

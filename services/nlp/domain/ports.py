@@ -14,8 +14,9 @@ from services.nlp.domain.models import ParsedText, TranscriptSegment
 
 
 class TextParser(Protocol):
-    def parse(self, text: str) -> ParsedText:
-        """Entities as found, and keyword candidate terms (one per noun chunk, in order)."""
+    def parse(self, text: str, language: str = "en") -> ParsedText:
+        """Entities as found, and keyword candidate terms (one per noun chunk, in order).
+        `language` is the note's (ISO 639 code): parsers read other languages differently."""
 
 
 class Embedder(Protocol):

@@ -7,6 +7,7 @@ from spacy.language import Language
 
 from services.nlp.domain.keywords import chunk_term
 from services.nlp.domain.models import Entity, ParsedText
+from services.nlp.engines import other_languages
 
 # Components keywords and entities do not need; skipping them saves time per call.
 _UNUSED = ("textcat", "textcat_multilabel", "senter")
@@ -29,8 +30,10 @@ class SpacyTextParser:
         parser.parse("Warm-up text about Berlin.")
         return parser
 
-    def parse(self, text: str) -> ParsedText:
+    def parse(self, text: str, language: str = "en") -> ParsedText:
         doc = self._nlp(text)
+        if language != self._nlp.lang:
+            return other_languages.parse(doc, language)
         entities = [
             Entity(text=ent.text.strip(), label=ent.label_) for ent in doc.ents if ent.text.strip()
         ]
