@@ -18,6 +18,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from services.common import audio_formats
+
 TITLE = "Insight Tracker API"
 VERSION = "v1"
 DESCRIPTION = (
@@ -29,7 +31,7 @@ SECURITY_SCHEME = "Bearer"
 # The only operations callable without an access token.
 PUBLIC_OPERATIONS = frozenset({"AuthService_Register", "AuthService_Login", "AuthService_Refresh"})
 AUDIO_OPERATION = "InsightService_UploadAudio"
-AUDIO_TYPES = ("audio/wav", "application/octet-stream")
+AUDIO_TYPES = audio_formats.CANONICAL_TYPES
 ERROR_SCHEMA = "googleRpcStatus"
 # Statuses any operation may answer (contract, "Errors"); `default` still covers the rest.
 ERROR_STATUSES: dict[str, str] = {
@@ -93,7 +95,10 @@ def _raw_audio_body(operation: dict[str, Any]) -> None:
         if parameter.get("in") == "body":
             parameter["name"] = "audio"
             parameter["description"] = (
-                "The raw voice note (up to 25 MB); its Content-Type names the format."
+                f"The raw voice note (up to {audio_formats.MAX_AUDIO_BYTES // 2**20} MB and "
+                f"{audio_formats.MAX_AUDIO_SECONDS // 60} minutes); its Content-Type names the "
+                f"format: {audio_formats.ACCEPTED}. Aliases such as audio/x-wav, audio/mp3 or "
+                "audio/x-m4a are taken too."
             )
             parameter["schema"] = {"type": "string", "format": "binary"}
             operation["consumes"] = list(AUDIO_TYPES)

@@ -41,6 +41,8 @@ _CANONICAL = {
     "audio/m4a": MP4,
     "audio/x-m4a": MP4,
 }
+# The media types stored and passed on (what the OpenAPI document lists for the upload).
+CANONICAL_TYPES = (WAV, FLAC, OGG, MP3, WEBM, MP4)
 ACCEPTED = (
     "audio/wav, audio/flac, audio/ogg (Vorbis or Opus), audio/mpeg (MP3), "
     "audio/webm (Opus or Vorbis) or audio/mp4 (AAC, ALAC, MP3, Opus or FLAC)"

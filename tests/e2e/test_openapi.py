@@ -26,6 +26,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from gateway.envoy_config import OPENAPI_PATH
+from gateway.openapi import AUDIO_TYPES
 from gateway.stack import Stack
 from tests.conftest import bearer, register_and_login
 
@@ -62,7 +63,7 @@ CHECKS = [
 ]
 
 
-@schemathesis.serializer("audio/wav")
+@schemathesis.serializer(*AUDIO_TYPES)
 def _raw_audio(ctx: schemathesis.SerializationContext, value: Any) -> bytes:
     """Generated audio bodies go on the wire as they are (bytes, or text as UTF-8)."""
     return value if isinstance(value, bytes) else str(value).encode()
