@@ -13,11 +13,14 @@ Redis keys, per owner:
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
+import numpy as np
+import numpy.typing as npt
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
@@ -59,30 +62,35 @@ class ThemeModel:
             raise ValueError("theme model: shapes do not match its classes")
         return model
 
+    @functools.cached_property
+    def _arrays(self) -> tuple[Vector, Vector]:
+        # Made once per loaded model: converting the lists on every call would cost more than
+        # the product itself.
+        return np.asarray(self.coef, dtype=np.float64), np.asarray(self.intercept, np.float64)
+
     def predict(self, embedding: Sequence[float]) -> tuple[str, float]:
         """The most likely theme and its probability."""
-        return linear_softmax(self.classes, self.coef, self.intercept, embedding)
+        coef, intercept = self._arrays
+        return linear_softmax(self.classes, coef, intercept, np.asarray(embedding, np.float64))
+
+
+Vector = npt.NDArray[np.float64]
 
 
 def linear_softmax(
-    classes: Sequence[str],
-    coef: Sequence[Sequence[float]],
-    intercept: Sequence[float],
-    embedding: Sequence[float],
+    classes: Sequence[str], coef: Vector, intercept: Vector, embedding: Vector
 ) -> tuple[str, float]:
     """The most likely class of a linear softmax classifier (scikit-learn's multinomial logistic
-    regression layout; a two-class model has one row, for classes[1]) and its probability."""
-    scores = [
-        sum(w * x for w, x in zip(row, embedding, strict=False)) + b
-        for row, b in zip(coef, intercept, strict=True)
-    ]
+    regression layout; a two-class model has one row, for classes[1]) and its probability.
+    Dimensions beyond the shorter of the weights and the embedding are ignored."""
+    width = min(coef.shape[1], embedding.shape[0])
+    scores = coef[:, :width] @ embedding[:width] + intercept
     if len(classes) == 2:
-        p1 = 1.0 / (1.0 + math.exp(-scores[0]))
+        p1 = 1.0 / (1.0 + math.exp(-float(scores[0])))
         return (classes[1], p1) if p1 >= 0.5 else (classes[0], 1.0 - p1)
-    top = max(scores)
-    weights = [math.exp(s - top) for s in scores]
-    best = max(range(len(weights)), key=weights.__getitem__)
-    return classes[best], weights[best] / sum(weights)
+    weights = np.exp(scores - scores.max())
+    best = int(np.argmax(weights))
+    return classes[best], float(weights[best] / weights.sum())
 
 
 def _key(owner_id: str) -> str:

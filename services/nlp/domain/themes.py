@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import numpy as np
+
 from services.common.theme_fitting import LinearSoftmax, fit_linear_softmax, normalised
 from services.common.theme_models import linear_softmax
 from services.nlp.domain.models import Theme
@@ -31,7 +33,9 @@ class DefaultThemes:
     """The classifier every insight gets unless its owner has promoted one of their own."""
 
     def __init__(self, model: LinearSoftmax) -> None:
-        self._model = model
+        self._classes = list(model.classes)
+        self._coef = np.asarray(model.coef, dtype=np.float64)
+        self._intercept = np.asarray(model.intercept, dtype=np.float64)
 
     @classmethod
     def fit(
@@ -51,11 +55,9 @@ class DefaultThemes:
 
     @property
     def names(self) -> list[str]:
-        return list(self._model.classes)
+        return list(self._classes)
 
     def classify(self, embedding: Sequence[float]) -> Theme:
-        (unit,) = normalised([embedding]).tolist()
-        name, confidence = linear_softmax(
-            self._model.classes, self._model.coef, self._model.intercept, unit
-        )
+        (unit,) = normalised([embedding])
+        name, confidence = linear_softmax(self._classes, self._coef, self._intercept, unit)
         return Theme(name=name, confidence=confidence)
