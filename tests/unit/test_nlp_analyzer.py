@@ -15,7 +15,11 @@ from services.nlp.store.memory import MemoryCorpusStats
 
 
 class FakeParser:
+    def __init__(self) -> None:
+        self.languages: list[str] = []
+
     def parse(self, text: str, language: str = "en") -> ParsedText:
+        self.languages.append(language)
         words = text.lower().replace(".", "").split()
         entities = [Entity(w.capitalize(), "ORG") for w in words if w == "apple"]
         return ParsedText(entities=entities, terms=words)
@@ -81,3 +85,13 @@ async def test_embed_keeps_order_and_enforces_limits(analyzer: TextAnalyzer) -> 
     with pytest.raises(InvalidArgument) as caught:
         await analyzer.embed(["ok", "x" * (MAX_TEXT_CHARS + 1)])
     assert caught.value.violations[0].field == "texts[1]"
+
+
+async def test_the_parser_is_told_the_notes_language(pool: ThreadPoolExecutor) -> None:
+    parser = FakeParser()
+    themes = DefaultThemes.fit({"Technology": [[1.0, 0.0]], "Food & Cooking": [[0.0, 1.0]]})
+    analyzer = TextAnalyzer(parser, FakeEmbedder(), themes, MemoryCorpusStats(), pool)
+    german = await analyzer.analyze("Morgen muss ich die Steuererklärung abgeben", "", "")
+    english = await analyzer.analyze("Apple is opening a research lab in Berlin", "", "")
+    assert (german.language, english.language) == ("de", "en")
+    assert parser.languages == ["de", "en"]
