@@ -74,6 +74,20 @@ def test_a_language_spacy_has_no_tokenizer_for_still_gets_keywords(
     assert parsed.terms == ["zürich", "café", "naïve", "résumé"]
 
 
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("明日は銀行に電話して住宅ローンの金利を聞く", "ja"),  # no segmenter installed
+        ("พรุ่งนี้ต้องโทรหาธนาคารเรื่องดอกเบี้ยบ้าน", "th"),
+    ],
+)
+def test_a_script_without_spaces_never_yields_a_whole_clause_as_a_keyword(
+    parser: SpacyTextParser, text: str, language: str
+) -> None:
+    assert detect_language(text) == language
+    assert all(len(term) <= 4 for term in parser.parse(text, language).terms)
+
+
 def test_english_is_read_as_before(parser: SpacyTextParser) -> None:
     parsed = parser.parse("Apple is opening a research lab in Berlin", "en")
     assert parsed.terms == ["apple", "research lab", "berlin"]

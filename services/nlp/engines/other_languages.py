@@ -7,7 +7,9 @@ Only English pipelines are installed, and an English parser reads other language
 
 - keywords are the names below (one keyword each: "angela merkel") and single words from that
   language's tokenizer, without its stop words (spaCy has tokenizers and stop-word lists for ~70
-  languages without a trained pipeline); the per-owner TF-IDF ranks them as usual;
+  languages without a trained pipeline); the per-owner TF-IDF ranks them as usual. Japanese,
+  Chinese and Thai notes get none: no segmenter for them is installed, and an unsegmented
+  clause is no keyword;
 - the English model's entities are kept only where they look like names: lower-case words and
   the language's stop words are trimmed from their ends ("de Gabriel García Márquez" -> "Gabriel
   García Márquez"), and a lone capitalised word opening a sentence is dropped (German capitalises
@@ -18,6 +20,7 @@ Only English pipelines are installed, and an English parser reads other language
 from __future__ import annotations
 
 import functools
+import unicodedata
 
 import spacy
 from spacy.language import Language
@@ -27,6 +30,11 @@ from services.nlp.domain.keywords import MAX_TERM_CHARS
 from services.nlp.domain.models import Entity, ParsedText
 
 MIN_KEYWORD_CHARS = 3
+# Scripts written without spaces between words. Without a segmenter for them (Japanese needs
+# SudachiPy, Thai PyThaiNLP) a "token" is a whole clause, never a keyword; words in them are 1-4
+# characters, so a longer run is skipped.
+_UNSPACED_SCRIPTS = ("CJK UNIFIED", "HIRAGANA", "KATAKANA", "THAI", "LAO", "KHMER", "MYANMAR")
+MAX_UNSPACED_WORD_CHARS = 4
 _SENTENCE_ENDS = frozenset(".!?:;\n")
 
 
@@ -40,6 +48,12 @@ def tokenizer_for(language: str) -> Language:
         return spacy.blank(language)
     except (ImportError, KeyError, ValueError):
         return spacy.blank("xx")
+
+
+def _unsegmented(word: str) -> bool:
+    return len(word) > MAX_UNSPACED_WORD_CHARS and any(
+        unicodedata.name(ch, "").startswith(_UNSPACED_SCRIPTS) for ch in word
+    )
 
 
 def _at_sentence_start(text: str, index: int) -> bool:
@@ -83,8 +97,9 @@ def parse(doc: Doc, language: str) -> ParsedText:
             continue
         if (
             token.is_alpha
-            and len(token.text) >= MIN_KEYWORD_CHARS
+            and MIN_KEYWORD_CHARS <= len(token.text) <= MAX_TERM_CHARS
             and token.lower_ not in stop_words
+            and not _unsegmented(token.text)
         ):
             found.append((token.idx, token.lower_))
     return ParsedText(entities=entities, terms=[term for _, term in sorted(found)])
