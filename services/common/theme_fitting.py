@@ -28,15 +28,6 @@ class LinearSoftmax:
     coef: list[list[float]]
     intercept: list[float]
 
-    def scaled(self, factor: float) -> LinearSoftmax:
-        """The same classifier with its scores multiplied by `factor` (1/T of temperature
-        scaling): the same choices, sharper or softer probabilities."""
-        return LinearSoftmax(
-            self.classes,
-            [[w * factor for w in row] for row in self.coef],
-            [b * factor for b in self.intercept],
-        )
-
 
 def normalised(vectors: Sequence[Sequence[float]]) -> Matrix:
     matrix = np.asarray(vectors, dtype=np.float64)

@@ -32,10 +32,13 @@ THEME_TEMPERATURE = 0.4
 class DefaultThemes:
     """The classifier every insight gets unless its owner has promoted one of their own."""
 
-    def __init__(self, model: LinearSoftmax) -> None:
+    def __init__(self, model: LinearSoftmax, temperature: float = THEME_TEMPERATURE) -> None:
+        if temperature <= 0:
+            raise ValueError("temperature must be positive")
+        # Scores divided by T (temperature scaling): the same choices, honest probabilities.
         self._classes = list(model.classes)
-        self._coef = np.asarray(model.coef, dtype=np.float64)
-        self._intercept = np.asarray(model.intercept, dtype=np.float64)
+        self._coef = np.asarray(model.coef, dtype=np.float64) / temperature
+        self._intercept = np.asarray(model.intercept, dtype=np.float64) / temperature
 
     @classmethod
     def fit(
@@ -46,12 +49,10 @@ class DefaultThemes:
         """`embeddings`: theme -> the embeddings of its examples."""
         if len(embeddings) < 2:
             raise ValueError("at least two themes are needed")
-        if temperature <= 0:
-            raise ValueError("temperature must be positive")
         themes = [name for name, vectors in embeddings.items() for _ in vectors]
         vectors = [vector for name in embeddings for vector in embeddings[name]]
         fitted = fit_linear_softmax(normalised(vectors), themes)
-        return cls(fitted.scaled(1.0 / temperature))
+        return cls(fitted, temperature)
 
     @property
     def names(self) -> list[str]:
