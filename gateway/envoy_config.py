@@ -19,6 +19,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from gateway.request_checks import render_request_checks
+
 TEMPLATE_PATH = pathlib.Path(__file__).resolve().parent.parent / "envoy.yaml"
 UPSTREAM_NAMES = ("insight", "graph", "assistant")
 OPENAPI_PATH = TEMPLATE_PATH.parent / "generated" / "openapi" / "insight-tracker.json"
@@ -109,6 +111,8 @@ def render_envoy_config(settings: GatewaySettings) -> str:
         "route_timeout": _duration(settings.route_timeout_seconds),
         "route_timeout_grpc": json.dumps(f"{math.ceil(settings.route_timeout_seconds * 1000)}m"),
         "openapi_path": json.dumps(str(settings.openapi_path.resolve())),
+        # A JSON string is a valid YAML scalar, whatever the script holds.
+        "request_checks_lua": json.dumps(render_request_checks(settings.descriptor_path)),
         "max_direct_response_bytes": str(
             _positive(settings.max_direct_response_bytes, "max_direct_response_bytes")
         ),

@@ -8,6 +8,7 @@ token, ownership and header tests alike.
 from __future__ import annotations
 
 import io
+import re
 import wave
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -158,3 +159,16 @@ def assert_contract_error(reply: httpx.Response, http_status: int, grpc_code: in
     body = reply.json()
     assert body["code"] == grpc_code, body
     assert isinstance(body["message"], str) and body["message"]
+
+
+def assert_field_violation(reply: httpx.Response, field: str) -> None:
+    """A 400 INVALID_ARGUMENT whose google.rpc.BadRequest names `field` (the proto name, as
+    the services and the gateway's checks both give it), or its elements (`tags[1]`), with a
+    reason."""
+    assert_contract_error(reply, 400, 3)
+    (details,) = reply.json()["details"]
+    assert details["@type"] == "type.googleapis.com/google.rpc.BadRequest", details
+    named = [
+        v for v in details["fieldViolations"] if re.fullmatch(rf"{field}(\[\d+\])?", v["field"])
+    ]
+    assert named and all(v["description"] for v in named), (field, reply.json())

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import struct
 from typing import Any
 
@@ -19,6 +20,7 @@ from tests.security.routes import (
     ROUTES,
     Route,
     assert_contract_error,
+    assert_field_violation,
     assert_safe_json,
     silent_wav,
 )
@@ -49,8 +51,20 @@ def _raw(
     return client.request(route.method, path, content=raw, headers=headers)
 
 
-# (The transcoder's JSON parser accepts single quotes, unquoted keys and trailing commas.)
-MALFORMED = [b"{not json", b'{"a": 1', b"[]", b'"text"', b"\xff\xfe{}", b'{"a": }']
+# The transcoder's own parser took single quotes, unquoted keys and trailing commas; the gateway's
+# checks (gateway/request_checks.lua) read strict JSON first.
+MALFORMED = [
+    b"{not json",
+    b'{"a": 1',
+    b"[]",
+    b'"text"',
+    b"\xff\xfe{}",
+    b'{"a": }',
+    b"{'text': 'single quotes'}",
+    b'{text: "unquoted key"}',
+    b'{"text": "trailing comma",}',
+    b'{"text": "x"} trailing data',
+]
 
 
 @pytest.mark.parametrize("raw", MALFORMED, ids=repr)
@@ -80,25 +94,20 @@ WRONG_TYPES: list[tuple[str, str, Any]] = [
 ]
 
 
-# Wrong types the transcoder's JSON parser (protobuf's, inside Envoy) lets through before any of
-# our code runs — known gaps, strict xfails so a fix shows up as XPASS:
-# - an object where UpdateInsightRequest.tags (a google.protobuf.ListValue) belongs is parsed as
-#   the ListValue *message* with unknown keys dropped: an empty list, which clears the tags (the
-#   service cannot tell it from `"tags": []`);
-# - a bare string for a repeated string field becomes a one-element list;
-# - a string for a bool is accepted.
+# Wrong types the transcoder's parser (protobuf's, inside Envoy) let through before the gateway's
+# checks: an object where UpdateInsightRequest.tags (a google.protobuf.ListValue) belongs was read
+# as an empty list, which cleared the tags; a bare string for a repeated field became a
+# one-element list; a string for a bool was taken.
 TRANSCODER_LENIENCY = [
     ("PUT /insights/{insight}", "tags", {"a": 1}),
     ("POST /insights", "tags", "not-a-list"),
     ("POST /suggestions/feedback", "accepted", "yes"),
 ]
-WRONG_TYPE_CASES = [
-    *WRONG_TYPES,
-    *(
-        pytest.param(*case, marks=pytest.mark.xfail(strict=True, reason="transcoder leniency"))
-        for case in TRANSCODER_LENIENCY
-    ),
-]
+WRONG_TYPE_CASES = [*WRONG_TYPES, *TRANSCODER_LENIENCY]
+
+
+def _proto_name(json_name: str) -> str:
+    return re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), json_name)
 
 
 @pytest.mark.parametrize(("route_name", "field", "value"), WRONG_TYPE_CASES, ids=str)
@@ -108,7 +117,21 @@ def test_wrong_types_are_400(
     route = next(r for r in ROUTES if r.name == route_name)
     headers = _headers_for(client, route, owner)
     reply = route.send(client, owner.ids, headers, body={**(route.body or {}), field: value})
-    assert_contract_error(reply, 400, 3)
+    assert_field_violation(reply, _proto_name(field))
+
+
+def test_an_update_with_wrongly_typed_tags_changes_nothing(client: httpx.Client) -> None:
+    person = bearer(register_and_login(client)["access"])
+    created = ok_json(
+        client.post("/insights", json={"text": "keep my tags", "tags": ["a", "b"]}, headers=person)
+    )
+    insight = created["insight"]
+    for tags in ({"a": 1}, {"values": ["x"]}, "x", [1]):
+        body = {"tags": tags, "version": insight["version"]}
+        reply = client.put(f"/insights/{insight['id']}", json=body, headers=person)
+        assert_field_violation(reply, "tags")
+    after = ok_json(client.get(f"/insights/{insight['id']}", headers=person))["insight"]
+    assert (after["tags"], after["version"]) == (["a", "b"], insight["version"])
 
 
 def test_unknown_fields_are_ignored_and_never_set_what_clients_may_not(
@@ -218,7 +241,8 @@ def test_pagination_abuse_is_400(
     client: httpx.Client, owner: Owner, params: dict[str, str]
 ) -> None:
     reply = client.get("/insights", params=params, headers=owner.headers)
-    assert_contract_error(reply, 400, 3)
+    (name,) = params
+    assert_field_violation(reply, _proto_name(name))
 
 
 def test_a_page_token_never_crosses_people(client: httpx.Client, owner: Owner) -> None:
@@ -263,7 +287,25 @@ def test_out_of_range_parameters_are_400(
     client: httpx.Client, owner: Owner, path: str, params: dict[str, str]
 ) -> None:
     reply = client.get(path.format_map(owner.ids.as_map()), params=params, headers=owner.headers)
-    assert_contract_error(reply, 400, 3)
+    assert_field_violation(reply, _proto_name(list(params)[-1]))
+
+
+@pytest.mark.parametrize(
+    ("params", "field", "reason"),
+    [
+        ({"createdAfter": "yesterday"}, "created_after", "RFC 3339"),
+        ({"status": "ready"}, "status", "must be one of"),
+        ({"source": "PAPER"}, "source", "must be one of"),
+        ({"pageSize": "many"}, "page_size", "whole number"),
+        ({"sort": "newest"}, "sort", "is not a parameter"),
+    ],
+)
+def test_query_parameters_the_transcoder_refuses_name_their_field(
+    client: httpx.Client, owner: Owner, params: dict[str, str], field: str, reason: str
+) -> None:
+    reply = client.get("/insights", params=params, headers=owner.headers)
+    assert_field_violation(reply, field)
+    assert reason in reply.json()["details"][0]["fieldViolations"][0]["description"]
 
 
 ROUND_TRIP = [

@@ -67,6 +67,17 @@ def test_public_services_routed_internal_never() -> None:
         assert not [line for line in config_lines if internal in line]
 
 
+def test_the_lua_checks_are_off_on_the_hot_read_only() -> None:
+    """The strict JSON checks run on bodies and query strings; GET /insights/{id} never meets
+    them, neither before transcoding (a read without a query string) nor after (its route)."""
+    text = render_envoy_config(settings())
+    assert text.count("disabled: true") == 4  # the two just named, the OpenAPI page, transcoder's
+    get_insight = text.split('path: "/insighttracker.insight.v1.InsightService/GetInsight"', 1)[1]
+    assert get_insight.split("- match:", 1)[0].count("LuaPerRoute") == 1
+    assert "default_source_code: { inline_string: " in text
+    assert "local SCHEMA = " in text and "function envoy_on_request" in text
+
+
 def test_settings_are_rendered() -> None:
     text = render_envoy_config(
         settings(
@@ -84,7 +95,8 @@ def test_settings_are_rendered() -> None:
     assert 'timeout: "2.500s"' in text
     # Services get the route timeout as their gRPC deadline; a client's longer one is cut to it.
     assert 'value: "2500m" }' in text
-    assert text.count('grpc_timeout_header_max: "2.500s"') == len(PUBLIC_SERVICES)
+    # One route per public service, and GetInsight's own (no Lua filter on the hot read).
+    assert text.count('grpc_timeout_header_max: "2.500s"') == len(PUBLIC_SERVICES) + 1
 
 
 def test_per_ip_limit_is_rendered() -> None:
