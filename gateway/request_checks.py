@@ -19,7 +19,9 @@ from typing import Any
 from google.api import annotations_pb2, http_pb2
 from google.protobuf import descriptor_pb2
 
-LUA_PATH = pathlib.Path(__file__).resolve().parent / "request_checks.lua"
+HERE = pathlib.Path(__file__).resolve().parent
+# Rendered in this order into one script, after the schema (request_checks.lua uses the reader).
+LUA_SOURCES = (HERE / "json_reader.lua", HERE / "request_checks.lua")
 # Above any valid body: an insight's 20,000 characters written as \uXXXX surrogate pairs are
 # 240,000 bytes, its 32 tags of 64 at most 25,000 more. Far below the 25 MB audio limit the
 # buffer filter allows: a JSON body is parsed in one of Envoy's worker threads (bench figures in
@@ -236,10 +238,11 @@ def lua_literal(value: Any) -> str:
 def render_request_checks(
     descriptor_path: pathlib.Path, max_json_bytes: int = MAX_JSON_BYTES
 ) -> str:
-    """The Lua source Envoy runs: the schema, then `request_checks.lua`."""
+    """The Lua source Envoy runs: the schema, the JSON reader, the checks."""
     files = descriptor_pb2.FileDescriptorSet.FromString(descriptor_path.read_bytes())
     schema = lua_literal(build_schema(files, max_json_bytes))
-    return f"local SCHEMA = {schema}\n\n{LUA_PATH.read_text(encoding='utf-8')}"
+    sources = (path.read_text(encoding="utf-8") for path in LUA_SOURCES)
+    return "\n".join([f"local SCHEMA = {schema}\n", *sources])
 
 
 if __name__ == "__main__":
