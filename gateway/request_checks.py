@@ -13,7 +13,7 @@ from __future__ import annotations
 import pathlib
 import re
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from google.api import annotations_pb2, http_pb2
@@ -98,8 +98,8 @@ class Protos:
     def _add(
         self,
         scope: str,
-        messages: Any,
-        enums: Any,
+        messages: Iterable[descriptor_pb2.DescriptorProto],
+        enums: Iterable[descriptor_pb2.EnumDescriptorProto],
     ) -> None:
         for enum in enums:
             self.enums[f"{scope}.{enum.name}"] = enum
@@ -165,7 +165,10 @@ def _http_rules(protos: Protos) -> Iterator[tuple[http_pb2.HttpRule, str]]:
         for service in file.service:
             for method in service.method:
                 if method.options.HasExtension(annotations_pb2.http):
-                    yield method.options.Extensions[annotations_pb2.http], method.input_type
+                    rule = method.options.Extensions[annotations_pb2.http]
+                    yield rule, method.input_type
+                    for binding in rule.additional_bindings:
+                        yield binding, method.input_type
 
 
 def build_schema(
@@ -175,8 +178,7 @@ def build_schema(
     protos = Protos(files)
     routes: list[dict[str, Any]] = []
     wanted: list[str] = []
-    for rule in _http_rules(protos):
-        http_rule, input_type = rule
+    for http_rule, input_type in _http_rules(protos):
         kind = http_rule.WhichOneof("pattern")
         if not http_rule.body or kind in (None, "custom"):
             continue

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import pathlib
+import re
 from typing import Any
 
 import pytest
+from google.api import annotations_pb2
 from google.protobuf import descriptor_pb2
 from lupa import luajit21
 
@@ -351,3 +353,68 @@ def test_lua_literal_strings_round_trip(lua: Any, text: str) -> None:
 def test_lua_literal_tables_round_trip(lua: Any) -> None:
     table = lua.eval(lua_literal({"a": [1, True, "x"], "b": {"c": False}}))
     assert (table.a[1], table.a[2], table.a[3], table.b.c) == (1, True, "x", False)
+
+
+def _add_field(
+    message: descriptor_pb2.DescriptorProto,
+    name: str,
+    kind: int,
+    type_name: str = "",
+    *,
+    repeated: bool = False,
+) -> None:
+    Field = descriptor_pb2.FieldDescriptorProto
+    json_name = re.sub(r"_([a-z])", lambda m: m.group(1).upper(), name)
+    label = Field.LABEL_REPEATED if repeated else Field.LABEL_OPTIONAL
+    number = len(message.field) + 1
+    message.field.add(
+        name=name, json_name=json_name, number=number, type=kind, type_name=type_name, label=label
+    )
+
+
+def _synthetic_descriptor(tmp_path: pathlib.Path) -> pathlib.Path:
+    """A service the real protos lack the shapes of: nested and repeated messages, a map, an
+    additional binding."""
+    Field = descriptor_pb2.FieldDescriptorProto
+    file = descriptor_pb2.FileDescriptorProto(name="t.proto", package="t", syntax="proto3")
+    item = file.message_type.add(name="Item")
+    _add_field(item, "item_name", Field.TYPE_STRING)
+    request = file.message_type.add(name="PutRequest")
+    _add_field(request, "id", Field.TYPE_STRING)
+    _add_field(request, "main", Field.TYPE_MESSAGE, ".t.Item")
+    _add_field(request, "items", Field.TYPE_MESSAGE, ".t.Item", repeated=True)
+    entry = request.nested_type.add(name="LabelsEntry")
+    entry.options.map_entry = True
+    _add_field(entry, "key", Field.TYPE_STRING)
+    _add_field(entry, "value", Field.TYPE_INT32)
+    _add_field(request, "labels", Field.TYPE_MESSAGE, ".t.PutRequest.LabelsEntry", repeated=True)
+    method = file.service.add(name="Things").method.add(
+        name="Put", input_type=".t.PutRequest", output_type=".t.Item"
+    )
+    rule = method.options.Extensions[annotations_pb2.http]
+    rule.put, rule.body = "/things/{id}", "*"
+    rule.additional_bindings.add(post="/v2/things", body="*")
+    path = tmp_path / "t.binpb"
+    path.write_bytes(descriptor_pb2.FileDescriptorSet(file=[file]).SerializeToString())
+    return path
+
+
+def test_nested_messages_lists_of_them_and_maps_are_checked_inside(tmp_path: pathlib.Path) -> None:
+    runtime = luajit21.LuaRuntime(unpack_returned_tuples=True)
+    runtime.execute(render_request_checks(_synthetic_descriptor(tmp_path)))
+    checks = runtime.globals().REQUEST_CHECKS
+    body = {
+        "main": {"itemName": 1},
+        "items": [{"item_name": "ok"}, {"itemName": ["x"]}, "not an object"],
+        "labels": {"a": 1, "b": "2", "c": True},
+    }
+    status, reply = check(checks, "PUT", "/things/7", json.dumps(body))  # type: ignore[misc]
+    assert status == 400
+    assert violations(reply) == [
+        ("main.item_name", "must be a string"),
+        ("items[1].item_name", "must be a string"),
+        ("items[2]", "must be a JSON object"),
+        ('labels["c"]', "must be a number"),
+    ]
+    assert check(checks, "POST", "/v2/things", json.dumps({"items": [{}], "labels": {}})) is None
+    assert check(checks, "POST", "/v2/things", json.dumps({"main": []})) is not None
