@@ -145,36 +145,55 @@ local function new_reader(text)
     return after, keep and utf8_char(code)
   end
 
+  -- The earliest of the positions given (false or nil for none), or false.
+  local function earliest(a, b, c)
+    local first = a
+    if b and (not first or b < first) then
+      first = b
+    end
+    if c and (not first or c < first) then
+      first = c
+    end
+    return first
+  end
+
   function reader.string(keep)
     local parts = keep and {} or nil
-    local i = pos + 1
+    local start = pos + 1
+    local i = start
+    local quote = next_of('"', i)
     while true do
-      local quote = next_of('"', i)
       if not quote then
         fail("unterminated string")
       end
       local backslash = next_of("\\", i)
-      local stop = (backslash and backslash < quote) and backslash or quote
-      local tab, newline, ret = next_of("\t", i), next_of("\n", i), next_of("\r", i)
-      local control = (tab and tab < stop and tab) or (newline and newline < stop and newline)
-        or (ret and ret < stop and ret)
-      if control then
-        pos = control
-        fail("control character in a string (escape it)")
+      if not backslash or backslash > quote then
+        break
       end
       if keep then
-        parts[#parts + 1] = sub(text, i, stop - 1)
-      end
-      if stop == quote then
-        pos = quote + 1
-        return keep and table.concat(parts) or ""
+        parts[#parts + 1] = sub(text, i, backslash - 1)
       end
       local decoded
-      i, decoded = escape(stop, keep)
+      i, decoded = escape(backslash, keep)
       if keep then
         parts[#parts + 1] = decoded
       end
+      if i > quote then -- that quote was escaped (\"): the string goes on
+        quote = next_of('"', i)
+      end
     end
+    -- Escapes hold no raw bytes, so a raw \t, \n or \r before the closing quote is in the text.
+    local control = earliest(next_of("\t", start), next_of("\n", start), next_of("\r", start))
+    if control and control < quote then
+      pos = control
+      fail("control character in a string (escape it)")
+    end
+    pos = quote + 1
+    if keep then
+      parts[#parts + 1] = sub(text, i, quote - 1)
+      return table.concat(parts)
+    end
+    return ""
   end
 
   local function number(keep)

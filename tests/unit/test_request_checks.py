@@ -109,6 +109,8 @@ INVALID_JSON = {
     '{"a": tru}': "unexpected character",
     '{"a": "unterminated}': "unterminated string",
     '{"a": "tab\there"}': "control character in a string",
+    '{"a": "escaped \\" quote, then a tab\t"}': "control character in a string",
+    '{"a": "escaped \\" quote, unterminated}': "unterminated string",
     '{"a": "bell\x07"}': "control character (escape it in a string)",
     '{"a":\x0c1}': "control character (escape it in a string)",
     '{"a": "\\x41"}': "invalid escape in a string",
