@@ -11,8 +11,8 @@
 -- reaches a service. On the way back it gives the transcoder's own 400s (a bad query parameter,
 -- an unknown enum name, an integer out of range) the field violation they lack.
 --
--- gateway/request_checks.py renders one script: SCHEMA (routes, messages, enums, the JSON size
--- cap) from the protos' descriptor, the transcoder's own; then gateway/json_reader.lua (new_reader,
+-- gateway/request_checks.py renders one script: SCHEMA (routes, messages, what each type must be,
+-- the JSON size cap) from the protos' descriptor, the transcoder's own; then gateway/json_reader.lua (new_reader,
 -- decode, kind_of, json_string, NULL, MAX_DEPTH); then this file. The functions above the Envoy
 -- entry points are plain Lua, unit-tested without Envoy (tests/unit/test_request_checks.py).
 
@@ -165,26 +165,6 @@ end
 
 -- The transcoder's own 400s -------------------------------------------------------------------
 
-local TYPE_DESCRIPTIONS = {
-  TYPE_INT32 = "must be a whole number from -2147483648 to 2147483647",
-  TYPE_SINT32 = "must be a whole number from -2147483648 to 2147483647",
-  TYPE_SFIXED32 = "must be a whole number from -2147483648 to 2147483647",
-  TYPE_UINT32 = "must be a whole number from 0 to 4294967295",
-  TYPE_FIXED32 = "must be a whole number from 0 to 4294967295",
-  TYPE_INT64 = "must be a whole number",
-  TYPE_SINT64 = "must be a whole number",
-  TYPE_SFIXED64 = "must be a whole number",
-  TYPE_UINT64 = "must be a whole number from 0",
-  TYPE_FIXED64 = "must be a whole number from 0",
-  TYPE_DOUBLE = "must be a number",
-  TYPE_FLOAT = "must be a number",
-  TYPE_BOOL = "must be true or false",
-  TYPE_STRING = "must be a string",
-  TYPE_BYTES = "must be base64",
-  ["google.protobuf.Timestamp"] = "must be an RFC 3339 timestamp, e.g. 2026-01-31T09:00:00Z",
-  ["google.protobuf.Duration"] = "must be a duration in seconds, e.g. 1.5s",
-}
-
 -- The field and the reason in one of the transcoder's messages, or nil for any other message.
 local function violation_from_transcoder(message)
   local unknown = string.match(message, '^Could not find field "(.-)" in the type ".-"%.$')
@@ -201,11 +181,8 @@ local function violation_from_transcoder(message)
   end
   local type_name = string.match(problem, "for type type%.googleapis%.com/([%w_%.]+)$")
     or string.match(problem, "for type (TYPE_[%u%d]+)$")
-  local described = type_name and TYPE_DESCRIPTIONS[type_name]
-  if not described and type_name and SCHEMA.enums[type_name] then
-    described = "must be one of " .. SCHEMA.enums[type_name]
-  end
-  return field, described or problem
+  -- SCHEMA.type_descriptions: scalar and well-known types, and the project's enums.
+  return field, type_name and SCHEMA.type_descriptions[type_name] or problem
 end
 
 -- A local reply of the transcoder's, in the shape local_reply_config gives it, rewritten with

@@ -45,28 +45,31 @@ NUMBER_TYPES = {
 }
 
 
+# A field's JSON kinds and what to say otherwise (rendered to Lua; see request_checks.lua).
+Spec = dict[str, Any]
+
+
 def _kinds(*names: str) -> dict[str, bool]:
     """The JSON kinds a field accepts, as the set the script looks them up in."""
     return dict.fromkeys(names, True)
 
 
 # proto3 JSON: 64-bit integers are strings, any number may be; so a number field takes both.
-NUMBER = {"accepts": _kinds("number", "string"), "expect": "must be a number"}
-STRING = {"accepts": _kinds("string"), "expect": "must be a string"}
-BASE64 = {"accepts": _kinds("string"), "expect": "must be a base64 string"}
-BOOL = {"accepts": _kinds("boolean"), "expect": "must be true or false"}
-OBJECT = {"accepts": _kinds("object"), "expect": "must be a JSON object"}
-ARRAY = {"accepts": _kinds("array"), "expect": "must be a JSON array"}
-ANY = {"accepts": _kinds("object", "array", "string", "number", "boolean"), "expect": ""}
+NUMBER: Spec = {"accepts": _kinds("number", "string"), "expect": "must be a number"}
+STRING: Spec = {"accepts": _kinds("string"), "expect": "must be a string"}
+BASE64: Spec = {"accepts": _kinds("string"), "expect": "must be a base64 string"}
+BOOL: Spec = {"accepts": _kinds("boolean"), "expect": "must be true or false"}
+OBJECT: Spec = {"accepts": _kinds("object"), "expect": "must be a JSON object"}
+ARRAY: Spec = {"accepts": _kinds("array"), "expect": "must be a JSON array"}
+ANY: Spec = {"accepts": _kinds("object", "array", "string", "number", "boolean"), "expect": ""}
+TIMESTAMP: Spec = {
+    "accepts": _kinds("string"),
+    "expect": "must be an RFC 3339 timestamp, e.g. 2026-01-31T09:00:00Z",
+}
+DURATION: Spec = {"accepts": _kinds("string"), "expect": "must be a duration in seconds, e.g. 1.5s"}
 WELL_KNOWN: Mapping[str, dict[str, Any]] = {
-    ".google.protobuf.Timestamp": {
-        "accepts": _kinds("string"),
-        "expect": "must be an RFC 3339 timestamp string, e.g. 2026-01-31T09:00:00Z",
-    },
-    ".google.protobuf.Duration": {
-        "accepts": _kinds("string"),
-        "expect": "must be a duration string, e.g. 1.5s",
-    },
+    ".google.protobuf.Timestamp": TIMESTAMP,
+    ".google.protobuf.Duration": DURATION,
     ".google.protobuf.FieldMask": STRING,
     ".google.protobuf.Struct": OBJECT,
     ".google.protobuf.ListValue": ARRAY,
@@ -82,6 +85,22 @@ WELL_KNOWN: Mapping[str, dict[str, Any]] = {
     },
 }
 RAW_BODY = ".google.api.HttpBody"
+# What a value the transcoder could not read must be, by the type name its message gives
+# ("page_size: invalid value \"abc\" for type TYPE_INT32"); enums are added per descriptor.
+INT32 = "must be a whole number from -2147483648 to 2147483647"
+UINT32 = "must be a whole number from 0 to 4294967295"
+TRANSCODER_TYPES: Mapping[str, str] = {
+    **dict.fromkeys(("TYPE_INT32", "TYPE_SINT32", "TYPE_SFIXED32"), INT32),
+    **dict.fromkeys(("TYPE_UINT32", "TYPE_FIXED32"), UINT32),
+    **dict.fromkeys(("TYPE_INT64", "TYPE_SINT64", "TYPE_SFIXED64"), "must be a whole number"),
+    **dict.fromkeys(("TYPE_UINT64", "TYPE_FIXED64"), "must be a whole number from 0"),
+    **{name: NUMBER["expect"] for name in ("TYPE_DOUBLE", "TYPE_FLOAT")},
+    "TYPE_BOOL": BOOL["expect"],
+    "TYPE_STRING": STRING["expect"],
+    "TYPE_BYTES": BASE64["expect"],
+    "google.protobuf.Timestamp": TIMESTAMP["expect"],
+    "google.protobuf.Duration": DURATION["expect"],
+}
 
 
 class Protos:
@@ -109,6 +128,10 @@ class Protos:
             self._add(name, message.nested_type, message.enum_type)
 
 
+def _enum_expect(enum: descriptor_pb2.EnumDescriptorProto) -> str:
+    return "must be one of " + ", ".join(value.name for value in enum.value)
+
+
 def _field_spec(protos: Protos, field: FieldType, wanted: list[str]) -> dict[str, Any]:
     """The JSON kinds one field accepts; `wanted` collects the messages it leads to."""
     if field.type == FieldType.TYPE_MESSAGE:
@@ -132,8 +155,8 @@ def _single_spec(protos: Protos, field: FieldType, wanted: list[str]) -> dict[st
     if field.type == FieldType.TYPE_BYTES:
         return BASE64
     if field.type == FieldType.TYPE_ENUM:
-        values = ", ".join(v.name for v in protos.enums[field.type_name].value)
-        return {"accepts": _kinds("string", "number"), "expect": f"must be one of {values}"}
+        expect = _enum_expect(protos.enums[field.type_name])
+        return {"accepts": _kinds("string", "number"), "expect": expect}
     if field.type_name in WELL_KNOWN:
         return WELL_KNOWN[field.type_name]
     wanted.append(field.type_name)
@@ -174,7 +197,8 @@ def _http_rules(protos: Protos) -> Iterator[tuple[http_pb2.HttpRule, str]]:
 def build_schema(
     files: descriptor_pb2.FileDescriptorSet, max_json_bytes: int = MAX_JSON_BYTES
 ) -> dict[str, Any]:
-    """Routes with a body, the messages their bodies may hold, and enum values by name."""
+    """Routes with a body, the messages their bodies may hold, and what a value of each type
+    must be (for the transcoder's own errors)."""
     protos = Protos(files)
     routes: list[dict[str, Any]] = []
     wanted: list[str] = []
@@ -203,16 +227,19 @@ def build_schema(
         name = wanted.pop()
         if name.lstrip(".") not in messages:
             messages[name.lstrip(".")] = _message_fields(protos, name, wanted)
-    enums = {  # the project's, for describing an unknown enum name in a query parameter
-        name.lstrip("."): ", ".join(v.name for v in enum.value)
-        for name, enum in protos.enums.items()
-        if not name.startswith(".google.")
+    type_descriptions = {
+        **TRANSCODER_TYPES,
+        **{  # the project's enums (an unknown name in a query parameter)
+            name.lstrip("."): _enum_expect(enum)
+            for name, enum in protos.enums.items()
+            if not name.startswith(".google.")
+        },
     }
     return {
         "max_json_bytes": max_json_bytes,
         "routes": routes,
         "messages": messages,
-        "enums": enums,
+        "type_descriptions": type_descriptions,
     }
 
 
