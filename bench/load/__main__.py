@@ -1,16 +1,18 @@
 """bench/load: REST load through Envoy on the embedded default, against a bare baseline.
 
-    python -m bench.load [--replicas 2] [--seconds 20] [--connections 32] [--rate 200]
-                         [--soak-seconds 600] [--mix get=80,list=15,create=2.5,suggest=2.5]
+    python -m bench.load [--replicas 2] [--seconds 20] [--connections 32] [--read-rate 1200 ...]
+                         [--rate 200] [--soak-seconds 600]
+                         [--mix get=80,list=15,create=2.5,suggest=2.5]
 
 1. reads: GET /insights/{id} closed loop, --connections keep-alive connections for --seconds;
-   then the same reads at a fixed --read-rate (open loop over the same connections), whose
+   then the same reads at each fixed --read-rate (open loop over the same connections), whose
    latency is the one to compare with a target: a closed loop's mean latency is always
-   connections / throughput (Little's law), whatever the service does.
+   connections / throughput (Little's law), whatever the service does. Several rates draw the
+   curve of p99 against load, for the project and the bare service alike.
 2. bare: the same reads against a minimal grpc.aio service (bench/load/baseline.py) behind an
    Envoy rendered from the same template — the project's throughput as a share of it. Reads and
    bare alternate --pairs times (the machine's speed drifts); the median ratio is reported. Then
-   both alternate --pairs times at the fixed --read-rate; the median p99 of each is reported.
+   both alternate --pairs times at each fixed --read-rate; the median p99 of each is reported.
 3. mixed: reads, lists, creates and suggestions at a fixed --rate (open loop: latency from each
    request's scheduled start) for --soak-seconds, sampling every stack process's RSS.
 
@@ -112,11 +114,11 @@ def reads(stack: Stack, targets: list[Target], args: argparse.Namespace) -> Repo
     return _measured(_pids(stack), functools.partial(_closed, stack.config.rest_url, targets, args))
 
 
-def reads_at_rate(stack: Stack, targets: list[Target], args: argparse.Namespace) -> Report:
+def reads_at_rate(
+    stack: Stack, targets: list[Target], args: argparse.Namespace, rate: float
+) -> Report:
     url = stack.config.rest_url
-    return _measured(
-        _pids(stack), functools.partial(_open, url, targets, args, args.read_rate, args.seconds)
-    )
+    return _measured(_pids(stack), functools.partial(_open, url, targets, args, rate, args.seconds))
 
 
 def bare_reads(baseline: BareGateway, args: argparse.Namespace) -> Report:
@@ -124,9 +126,9 @@ def bare_reads(baseline: BareGateway, args: argparse.Namespace) -> Report:
     return _measured(baseline.pids, run)
 
 
-def bare_reads_at_rate(baseline: BareGateway, args: argparse.Namespace) -> Report:
+def bare_reads_at_rate(baseline: BareGateway, args: argparse.Namespace, rate: float) -> Report:
     url, targets = baseline.rest_url, baseline.targets
-    run = functools.partial(_open, url, targets, args, args.read_rate, args.seconds)
+    run = functools.partial(_open, url, targets, args, rate, args.seconds)
     return _measured(baseline.pids, run)
 
 
@@ -146,7 +148,7 @@ def _alternate(
 def paired_reads(stack: Stack, targets: list[Target], args: argparse.Namespace) -> Report:
     """Project and bare reads in alternation, --pairs times: this machine's speed drifts by a
     quarter over minutes, so each ratio compares runs seconds apart, and the median is taken.
-    Then both at the fixed --read-rate, alternating --pairs times too: the bare service's
+    Then both at each fixed --read-rate, alternating --pairs times too: the bare service's
     latency at that rate, seconds apart from the project's, shows what the transport alone
     (Envoy + transcoder + grpc.aio) on this machine at that moment allows."""
     with BareGateway(args.replicas) as baseline:
@@ -156,13 +158,19 @@ def paired_reads(stack: Stack, targets: list[Target], args: argparse.Namespace) 
             functools.partial(reads, stack, targets, args),
             functools.partial(bare_reads, baseline, args),
         )
-        at_rate_pairs = _alternate(
-            args,
-            f"GET /insights/{{id}} at {args.read_rate:.0f} req/s",
-            functools.partial(reads_at_rate, stack, targets, args),
-            functools.partial(bare_reads_at_rate, baseline, args),
-        )
-    return {"pairs": pairs, "at_rate_pairs": at_rate_pairs}
+        at_rate = [
+            {
+                "rate": rate,
+                "pairs": _alternate(
+                    args,
+                    f"GET /insights/{{id}} at {rate:.0f} req/s",
+                    functools.partial(reads_at_rate, stack, targets, args, rate),
+                    functools.partial(bare_reads_at_rate, baseline, args, rate),
+                ),
+            }
+            for rate in args.read_rate
+        ]
+    return {"pairs": pairs, "at_rate": at_rate}
 
 
 def print_ratios(pairs: list[dict[str, Report]]) -> float | None:
@@ -177,16 +185,17 @@ def print_ratios(pairs: list[dict[str, Report]]) -> float | None:
     return median
 
 
-def print_rate_p99s(pairs: list[dict[str, Report]], rate: float) -> dict[str, float]:
-    """The median p99 of the project's and of the bare service's fixed-rate runs."""
-    medians = {}
-    for side in ("reads", "bare"):
-        p99s = [pair[side]["total"]["p99_ms"] for pair in pairs]
-        medians[side] = float(statistics.median(p99s))
-        listed = ", ".join(f"{p:.1f}" for p in p99s)
-        name = "project" if side == "reads" else "bare"
-        print(f"p99 at {rate:.0f} req/s, {name}: median {medians[side]:.1f} ms ({listed})")
-    return medians
+def print_rate_p99s(at_rate: list[Report]) -> None:
+    """Per fixed rate, the median p99 of the project's and of the bare service's runs (added to
+    each rate's entry as "p99"): with several --read-rate values, where each stops keeping up."""
+    for entry in at_rate:
+        rate, entry["p99"] = entry["rate"], {}
+        for side in ("reads", "bare"):
+            p99s = [pair[side]["total"]["p99_ms"] for pair in entry["pairs"]]
+            entry["p99"][side] = float(statistics.median(p99s))
+            listed = ", ".join(f"{p:.1f}" for p in p99s)
+            name = "project" if side == "reads" else "bare"
+            print(f"p99 at {rate:.0f} req/s, {name}: median {entry['p99'][side]:.1f} ms ({listed})")
 
 
 def mixed(stack: Stack, targets: list[Target], args: argparse.Namespace) -> Report:
@@ -233,18 +242,22 @@ def run_phases(stack: Stack, args: argparse.Namespace) -> Report:
         if run_reads and run_bare:
             results |= paired_reads(stack, targets, args)
             results["ratio"] = print_ratios(results["pairs"])
-            results["p99_at_rate"] = print_rate_p99s(results["at_rate_pairs"], args.read_rate)
+            print_rate_p99s(results["at_rate"])
         elif run_reads:
             results["reads"] = reads(stack, targets, args)
             _print_run("GET /insights/{id}", results["reads"])
-            results["reads_at_rate"] = reads_at_rate(stack, targets, args)
-            _print_run(f"GET at {args.read_rate:.0f} req/s", results["reads_at_rate"])
+            results["reads_at_rate"] = {}
+            for rate in args.read_rate:
+                results["reads_at_rate"][rate] = reads_at_rate(stack, targets, args, rate)
+                _print_run(f"GET at {rate:.0f} req/s", results["reads_at_rate"][rate])
         elif run_bare:
             with BareGateway(args.replicas) as baseline:
                 results["bare"] = bare_reads(baseline, args)
-                results["bare_at_rate"] = bare_reads_at_rate(baseline, args)
-            _print_run("bare GET, same Envoy template", results["bare"])
-            _print_run(f"bare GET at {args.read_rate:.0f} req/s", results["bare_at_rate"])
+                _print_run("bare GET, same Envoy template", results["bare"])
+                results["bare_at_rate"] = {}
+                for rate in args.read_rate:
+                    results["bare_at_rate"][rate] = bare_reads_at_rate(baseline, args, rate)
+                    _print_run(f"bare GET at {rate:.0f} req/s", results["bare_at_rate"][rate])
         if "mixed" not in args.skip:
             login(client, people)
             results["mixed"] = mixed(stack, mixed_targets(people, args.mix), args)
@@ -259,7 +272,13 @@ def main() -> None:
     parser.add_argument("--replicas", type=int, default=2, help="insight service processes")
     parser.add_argument("--seconds", type=float, default=20.0, help="each closed-loop run")
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--read-rate", type=float, default=1200.0, help="fixed-rate reads, req/s")
+    parser.add_argument(
+        "--read-rate",
+        type=float,
+        nargs="+",
+        default=[1200.0],
+        help="fixed-rate reads, req/s; several rates (e.g. 600 800 1000 1200) give a curve",
+    )
     parser.add_argument("--rate", type=float, default=200.0, help="mixed workload, req/s")
     parser.add_argument("--soak-seconds", type=float, default=600.0)
     parser.add_argument("--mix", type=parse_mix, default=DEFAULT_MIX)
