@@ -1,7 +1,9 @@
 """The bare baseline: bench/load/bare_service.py (grpc.aio answering GetInsight with a fixed
 insight: no interceptor, auth, store or log), as many processes as the stack has insight
 replicas, behind an Envoy rendered from the same envoy.yaml and launched by the same code
-(Stack.start_envoy), so the transcoder, filters and access log are identical."""
+(Stack.start_envoy), so the transcoder, filters and access log are identical. It answers any id;
+`targets` (no Authorization header) serve standalone use — bench.load sends it the project's own
+requests, token included."""
 
 from __future__ import annotations
 
