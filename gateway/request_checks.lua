@@ -6,15 +6,17 @@
 -- keys and trailing commas pass. And its own 400s name the field only inside the message.
 --
 -- So, on every route with a JSON body, this script reads the body as strict JSON (RFC 8259) and
--- checks each field's JSON type against the request message; a mismatch is answered 400 with
+-- checks each field's JSON type against the request message, and that the fields the protos mark
+-- REQUIRED are there (proto3 reads a missing bool as false); a mismatch is answered 400 with
 -- google.rpc.BadRequest field violations, in the services' own error shape, before anything
 -- reaches a service. On the way back it gives the transcoder's own 400s (a bad query parameter,
 -- an unknown enum name, an integer out of range) the field violation they lack.
 --
--- gateway/request_checks.py renders one script: SCHEMA (routes, messages, what each type must be,
--- the JSON size cap) from the protos' descriptor, the transcoder's own; then gateway/json_reader.lua (new_reader,
--- decode, kind_of, json_string, NULL, MAX_DEPTH); then this file. The functions above the Envoy
--- entry points are plain Lua, unit-tested without Envoy (tests/unit/test_request_checks.py).
+-- gateway/request_checks.py renders one script: SCHEMA (routes, messages, required fields, what
+-- each type must be, the JSON size cap) from the protos' descriptor, the transcoder's own; then
+-- gateway/json_reader.lua (new_reader, decode, kind_of, json_string, NULL, MAX_DEPTH); then this
+-- file. The functions above the Envoy entry points are plain Lua, unit-tested without Envoy
+-- (tests/unit/test_request_checks.py).
 
 -- The services' error shape: {"code", "message", "details"} with one google.rpc.BadRequest.
 local function error_json(code, message, violations)
@@ -48,6 +50,16 @@ local MAX_VIOLATIONS = 20
 -- (what to say otherwise), and `item` (repeated: each element), `map_value` (a map's values) or
 -- `message` (an object checked field by field). Unknown keys are skipped: the transcoder drops
 -- them (servers tolerate newer clients). Violations go to `violations`, at most MAX_VIOLATIONS.
+-- A field marked `(google.api.field_behavior) = REQUIRED` that a message left out (or null):
+-- proto3 would read it as its default (a missing `accepted` as a rejection no one gave).
+local function add_missing(required, given, prefix, add)
+  for _, name in ipairs(required) do
+    if not given[name] then
+      add(prefix .. name, "is required")
+    end
+  end
+end
+
 local function check_fields(reader, message_name, violations)
   local function add(field, description)
     if #violations < MAX_VIOLATIONS then
@@ -94,7 +106,8 @@ local function check_fields(reader, message_name, violations)
 
   message = function(name, prefix, depth)
     local fields = SCHEMA.messages[name] or {}
-    local seen = {}
+    local required = SCHEMA.required[name]
+    local seen, given = {}, {}
     reader.members(depth, function(key, d)
       local spec = fields[key]
       if not spec then
@@ -106,8 +119,14 @@ local function check_fields(reader, message_name, violations)
         return reader.skip(d + 1)
       end
       seen[spec.name] = true
+      if required and reader.kind() ~= "null" then
+        given[spec.name] = true
+      end
       field(spec, path, d + 1)
     end)
+    if required then
+      add_missing(required, given, prefix, add)
+    end
   end
 
   message(message_name, "", 1)
@@ -135,10 +154,18 @@ local function check_body(route, text)
   if #text > SCHEMA.max_json_bytes then
     return too_large()
   end
-  if text == "" then
-    return nil -- no body: the transcoder reads it as an empty message
-  end
   local violations = {}
+  if text == "" then
+    -- No body: the transcoder reads it as an empty message, which lacks any required field.
+    local required = SCHEMA.required[route.message]
+    if not required then
+      return nil
+    end
+    add_missing(required, {}, "", function(field, description)
+      violations[#violations + 1] = { field = field, description = description }
+    end)
+    return 400, invalid_argument(violations)
+  end
   local is_object
   local ok, failure = pcall(function()
     local reader = new_reader(text)

@@ -3,9 +3,10 @@
     python -m gateway.request_checks generated/descriptor.binpb   # prints the Lua Envoy runs
 
 The schema lists every HTTP route with a body (from the `google.api.http` options), and for each
-request message the JSON kinds its fields accept under the proto3 JSON mapping. It is built from
-the same descriptor set the transcoder loads, when the Envoy config is rendered, so the checks
-cannot drift from the protos.
+request message the JSON kinds its fields accept under the proto3 JSON mapping and the fields it
+must hold (`(google.api.field_behavior) = REQUIRED`). It is built from the same descriptor set
+the transcoder loads, when the Envoy config is rendered, so the checks cannot drift from the
+protos.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from google.api import annotations_pb2, http_pb2
+from google.api import annotations_pb2, field_behavior_pb2, http_pb2
 from google.protobuf import descriptor_pb2
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -173,6 +174,16 @@ def _message_fields(protos: Protos, name: str, wanted: list[str]) -> dict[str, A
     return fields
 
 
+def _required_fields(protos: Protos, name: str) -> list[str]:
+    """Proto names of the fields marked `(google.api.field_behavior) = REQUIRED`."""
+    return [
+        field.name
+        for field in protos.messages[name].field
+        if field_behavior_pb2.REQUIRED
+        in field.options.Extensions[field_behavior_pb2.field_behavior]
+    ]
+
+
 def _path_pattern(template: str) -> str:
     """A Lua pattern for an HTTP rule's path template: `{var}` is one segment."""
     pattern = []
@@ -197,8 +208,8 @@ def _http_rules(protos: Protos) -> Iterator[tuple[http_pb2.HttpRule, str]]:
 def build_schema(
     files: descriptor_pb2.FileDescriptorSet, max_json_bytes: int = MAX_JSON_BYTES
 ) -> dict[str, Any]:
-    """Routes with a body, the messages their bodies may hold, and what a value of each type
-    must be (for the transcoder's own errors)."""
+    """Routes with a body, the messages their bodies may hold, the fields each must hold, and
+    what a value of each type must be (for the transcoder's own errors)."""
     protos = Protos(files)
     routes: list[dict[str, Any]] = []
     wanted: list[str] = []
@@ -223,10 +234,13 @@ def build_schema(
             wanted.append(input_type)
         routes.append(route)
     messages: dict[str, Any] = {}
+    required: dict[str, list[str]] = {}
     while wanted:
         name = wanted.pop()
         if name.lstrip(".") not in messages:
             messages[name.lstrip(".")] = _message_fields(protos, name, wanted)
+            if names := _required_fields(protos, name):
+                required[name.lstrip(".")] = names
     type_descriptions = {
         **TRANSCODER_TYPES,
         **{  # the project's enums (an unknown name in a query parameter)
@@ -239,6 +253,7 @@ def build_schema(
         "max_json_bytes": max_json_bytes,
         "routes": routes,
         "messages": messages,
+        "required": required,
         "type_descriptions": type_descriptions,
     }
 

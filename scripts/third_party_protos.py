@@ -11,7 +11,7 @@ import google.api
 import google.rpc
 
 NEEDED = {
-    google.api: ("annotations.proto", "http.proto", "httpbody.proto"),
+    google.api: ("annotations.proto", "field_behavior.proto", "http.proto", "httpbody.proto"),
     google.rpc: ("status.proto", "error_details.proto", "code.proto"),
 }
 

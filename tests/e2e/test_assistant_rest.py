@@ -55,6 +55,21 @@ def test_context_suggests_the_persons_related_insights_first(
     assert all(0 <= s["score"] <= 1 for s in suggestions)
 
     rejected = related[0]
+    # Without `accepted` (proto3 would read false) nothing is recorded: the suggestion stays.
+    unsaid = rest.post(
+        "/suggestions/feedback",
+        json={"suggestion": rejected["id"], "insightId": rejected["insightId"]},
+        headers=bearer(token),
+    )
+    assert unsaid.status_code == 400, unsaid.text
+    assert unsaid.json()["message"] == "invalid request: accepted: is required"
+    still = rest.get(
+        "/suggestions",
+        params={"context": "How do I share data between threads safely in Rust?", "limit": 5},
+        headers=bearer(token),
+    ).json()["suggestions"]
+    assert rejected["id"] in {s["id"] for s in still}
+
     feedback = rest.post(
         "/suggestions/feedback",
         json={"suggestion": rejected["id"], "insightId": rejected["insightId"], "accepted": False},

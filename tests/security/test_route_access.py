@@ -183,7 +183,11 @@ MIXED: dict[str, tuple[str, str, dict[str, Any]]] = {
     "link from theirs": ("POST", "/relationships", {"sourceId": "{theirs}", "targetId": "{own}"}),
     # The path names the intruder's insight, the body another id: the body never retargets.
     "body id on update": ("PUT", "/insights/{own}", {"id": "{theirs}", "text": "hacked"}),
-    "feedback on theirs": ("POST", "/suggestions/feedback", {"insightId": "{theirs}"}),
+    "feedback on theirs": (
+        "POST",
+        "/suggestions/feedback",
+        {"insightId": "{theirs}", "accepted": True},
+    ),
 }
 
 

@@ -23,16 +23,19 @@ _sym_db = _symbol_database.Default()
 
 
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
+from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+insighttracker/assistant/v1/assistant.proto\x12\x1binsighttracker.assistant.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe4\x01\n\nSuggestion\x12\x12\n\ninsight_id\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x02\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12:\n\x04kind\x18\x04 \x01(\x0e\x32,.insighttracker.assistant.v1.Suggestion.Kind\x12\r\n\x05value\x18\x05 \x01(\t\x12\n\n\x02id\x18\x06 \x01(\t\"L\n\x04Kind\x12\x14\n\x10KIND_UNSPECIFIED\x10\x00\x12\x0b\n\x07RELATED\x10\x01\x12\r\n\tRESURFACE\x10\x02\x12\x07\n\x03TAG\x10\x03\x12\t\n\x05THEME\x10\x04\"L\n\x16ListSuggestionsRequest\x12\x0f\n\x07\x63ontext\x18\x01 \x01(\t\x12\x12\n\ninsight_id\x18\x02 \x01(\t\x12\r\n\x05limit\x18\x03 \x01(\x05\"W\n\x17ListSuggestionsResponse\x12<\n\x0bsuggestions\x18\x01 \x03(\x0b\x32\'.insighttracker.assistant.v1.Suggestion\"Q\n\x15SubmitFeedbackRequest\x12\x12\n\ninsight_id\x18\x01 \x01(\t\x12\x12\n\nsuggestion\x18\x02 \x01(\t\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x03 \x01(\x08\"\x18\n\x16SubmitFeedbackResponse\"\x16\n\x14StartTrainingRequest\"\xea\x03\n\x0bTrainingJob\x12\n\n\x02id\x18\x01 \x01(\t\x12?\n\x06status\x18\x02 \x01(\x0e\x32/.insighttracker.assistant.v1.TrainingJob.Status\x12\x15\n\rexamples_used\x18\x03 \x01(\x05\x12\x17\n\x0f\x61\x63\x63uracy_before\x18\x04 \x01(\x02\x12\x16\n\x0e\x61\x63\x63uracy_after\x18\x05 \x01(\x02\x12\x10\n\x08promoted\x18\x06 \x01(\x08\x12\r\n\x05\x65rror\x18\x07 \x01(\t\x12/\n\x0b\x63reate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x66inish_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rmodel_version\x18\n \x01(\x05\x12\x16\n\x0elink_threshold\x18\x0b \x01(\x02\x12\x1e\n\x16link_positive_examples\x18\x0c \x01(\x05\x12\x1e\n\x16link_negative_examples\x18\r \x01(\x05\"T\n\x06Status\x12\x16\n\x12STATUS_UNSPECIFIED\x10\x00\x12\n\n\x06QUEUED\x10\x01\x12\x0b\n\x07RUNNING\x10\x02\x12\r\n\tSUCCEEDED\x10\x03\x12\n\n\x06\x46\x41ILED\x10\x04\"N\n\x15StartTrainingResponse\x12\x35\n\x03job\x18\x01 \x01(\x0b\x32(.insighttracker.assistant.v1.TrainingJob\"\'\n\x15GetTrainingJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"O\n\x16GetTrainingJobResponse\x12\x35\n\x03job\x18\x01 \x01(\x0b\x32(.insighttracker.assistant.v1.TrainingJob\"\x11\n\x0fGetStatsRequest\"#\n\x05\x43ount\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x05\"D\n\x12LatencyPercentiles\x12\x0e\n\x06p50_ms\x18\x01 \x01(\x02\x12\x0e\n\x06p95_ms\x18\x02 \x01(\x02\x12\x0e\n\x06p99_ms\x18\x03 \x01(\x02\"\x88\x04\n\x10GetStatsResponse\x12\x16\n\x0etotal_insights\x18\x01 \x01(\x05\x12\x35\n\tby_status\x18\x02 \x03(\x0b\x32\".insighttracker.assistant.v1.Count\x12\x34\n\x08\x62y_theme\x18\x03 \x03(\x0b\x32\".insighttracker.assistant.v1.Count\x12\x35\n\tby_source\x18\x04 \x03(\x0b\x32\".insighttracker.assistant.v1.Count\x12\x32\n\x06\x62y_tag\x18\x05 \x03(\x0b\x32\".insighttracker.assistant.v1.Count\x12\x41\n\x15relationships_by_type\x18\x06 \x03(\x0b\x32\".insighttracker.assistant.v1.Count\x12<\n\x10insights_per_day\x18\x07 \x03(\x0b\x32\".insighttracker.assistant.v1.Count\x12I\n\x10pipeline_latency\x18\x08 \x01(\x0b\x32/.insighttracker.assistant.v1.LatencyPercentiles\x12\x38\n\x0ctop_entities\x18\t \x03(\x0b\x32\".insighttracker.assistant.v1.Count2\xdf\x05\n\x10\x41ssistantService\x12\x92\x01\n\x0fListSuggestions\x12\x33.insighttracker.assistant.v1.ListSuggestionsRequest\x1a\x34.insighttracker.assistant.v1.ListSuggestionsResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\x0c/suggestions\x12\x9b\x01\n\x0eSubmitFeedback\x12\x32.insighttracker.assistant.v1.SubmitFeedbackRequest\x1a\x33.insighttracker.assistant.v1.SubmitFeedbackResponse\" \x82\xd3\xe4\x93\x02\x1a\"\x15/suggestions/feedback:\x01*\x12\x89\x01\n\rStartTraining\x12\x31.insighttracker.assistant.v1.StartTrainingRequest\x1a\x32.insighttracker.assistant.v1.StartTrainingResponse\"\x11\x82\xd3\xe4\x93\x02\x0b\"\x06/train:\x01*\x12\x92\x01\n\x0eGetTrainingJob\x12\x32.insighttracker.assistant.v1.GetTrainingJobRequest\x1a\x33.insighttracker.assistant.v1.GetTrainingJobResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/train/{job_id}\x12w\n\x08GetStats\x12,.insighttracker.assistant.v1.GetStatsRequest\x1a-.insighttracker.assistant.v1.GetStatsResponse\"\x0e\x82\xd3\xe4\x93\x02\x08\x12\x06/statsb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+insighttracker/assistant/v1/assistant.proto\x12\x1binsighttracker.assistant.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe4\x01\n\nSuggestion\x12\x12\n\ninsight_id\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x02\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12:\n\x04kind\x18\x04 \x01(\x0e\x32,.insighttracker.assistant.v1.Suggestion.Kind\x12\r\n\x05value\x18\x05 \x01(\t\x12\n\n\x02id\x18\x06 \x01(\t\"L\n\x04Kind\x12\x14\n\x10KIND_UNSPECIFIED\x10\x00\x12\x0b\n\x07RELATED\x10\x01\x12\r\n\tRESURFACE\x10\x02\x12\x07\n\x03TAG\x10\x03\x12\t\n\x05THEME\x10\x04\"L\n\x16ListSuggestionsRequest\x12\x0f\n\x07\x63ontext\x18\x01 \x01(\t\x12\x12\n\ninsight_id\x18\x02 \x01(\t\x12\r\n\x05limit\x18\x03 \x01(\x05\"W\n\x17ListSuggestionsResponse\x12<\n\x0bsuggestions\x18\x01 \x03(\x0b\x32\'.insighttracker.assistant.v1.Suggestion\"W\n\x15SubmitFeedbackRequest\x12\x12\n\ninsight_id\x18\x01 \x01(\t\x12\x12\n\nsuggestion\x18\x02 \x01(\t\x12\x16\n\x08\x61\x63\x63\x65pted\x18\x03 \x01(\x08\x42\x04\xe2\x41\x01\x02\"\x18\n\x16SubmitFeedbackResponse\"\x16\n\x14StartTrainingRequest\"\xea\x03\n\x0bTrainingJob\x12\n\n\x02id\x18\x01 \x01(\t\x12?\n\x06status\x18\x02 \x01(\x0e\x32/.insighttracker.assistant.v1.TrainingJob.Status\x12\x15\n\rexamples_used\x18\x03 \x01(\x05\x12\x17\n\x0f\x61\x63\x63uracy_before\x18\x04 \x01(\x02\x12\x16\n\x0e\x61\x63\x63uracy_after\x18\x05 \x01(\x02\x12\x10\n\x08promoted\x18\x06 \x01(\x08\x12\r\n\x05\x65rror\x18\x07 \x01(\t\x12/\n\x0b\x63reate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x66inish_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rmodel_version\x18\n \x01(\x05\x12\x16\n\x0elink_threshold\x18\x0b \x01(\x02\x12\x1e\n\x16link_positive_examples\x18\x0c \x01(\x05\x12\x1e\n\x16link_negative_examples\x18\r \x01(\x05\"T\n\x06Status\x12\x16\n\x12STATUS_UNSPECIFIED\x10\x00\x12\n\n\x06QUEUED\x10\x01\x12\x0b\n\x07RUNNING\x10\x02\x12\r\n\tSUCCEEDED\x10\x03\x12\n\n\x06\x46\x41ILED\x10\x04\"N\n\x15StartTrainingResponse\x12\x35\n\x03job\x18\x01 \x01(\x0b\x32(.insighttracker.assistant.v1.TrainingJob\"\'\n\x15GetTrainingJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"O\n\x16GetTrainingJobResponse\x12\x35\n\x03job\x18\x01 \x01(\x0b\x32(.insighttracker.assistant.v1.TrainingJob\"\x11\n\x0fGetStatsRequest\"#\n\x05\x43ount\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x05\"D\n\x12LatencyPercentiles\x12\x0e\n\x06p50_ms\x18\x01 \x01(\x02\x12\x0e\n\x06p95_ms\x18\x02 \x01(\x02\x12\x0e\n\x06p99_ms\x18\x03 \x01(\x02\"\x88\x04\n\x10GetStatsResponse\x12\x16\n\x0etotal_insights\x18\x01 \x01(\x05\x12\x35\n\tby_status\x18\x02 \x03(\x0b\x32\".insighttracker.assistant.v1.Count\x12\x34\n\x08\x62y_theme\x18\x03 \x03(\x0b\x32\".insighttracker.assistant.v1.Count\x12\x35\n\tby_source\x18\x04 \x03(\x0b\x32\".insighttracker.assistant.v1.Count\x12\x32\n\x06\x62y_tag\x18\x05 \x03(\x0b\x32\".insighttracker.assistant.v1.Count\x12\x41\n\x15relationships_by_type\x18\x06 \x03(\x0b\x32\".insighttracker.assistant.v1.Count\x12<\n\x10insights_per_day\x18\x07 \x03(\x0b\x32\".insighttracker.assistant.v1.Count\x12I\n\x10pipeline_latency\x18\x08 \x01(\x0b\x32/.insighttracker.assistant.v1.LatencyPercentiles\x12\x38\n\x0ctop_entities\x18\t \x03(\x0b\x32\".insighttracker.assistant.v1.Count2\xdf\x05\n\x10\x41ssistantService\x12\x92\x01\n\x0fListSuggestions\x12\x33.insighttracker.assistant.v1.ListSuggestionsRequest\x1a\x34.insighttracker.assistant.v1.ListSuggestionsResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\x0c/suggestions\x12\x9b\x01\n\x0eSubmitFeedback\x12\x32.insighttracker.assistant.v1.SubmitFeedbackRequest\x1a\x33.insighttracker.assistant.v1.SubmitFeedbackResponse\" \x82\xd3\xe4\x93\x02\x1a\"\x15/suggestions/feedback:\x01*\x12\x89\x01\n\rStartTraining\x12\x31.insighttracker.assistant.v1.StartTrainingRequest\x1a\x32.insighttracker.assistant.v1.StartTrainingResponse\"\x11\x82\xd3\xe4\x93\x02\x0b\"\x06/train:\x01*\x12\x92\x01\n\x0eGetTrainingJob\x12\x32.insighttracker.assistant.v1.GetTrainingJobRequest\x1a\x33.insighttracker.assistant.v1.GetTrainingJobResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/train/{job_id}\x12w\n\x08GetStats\x12,.insighttracker.assistant.v1.GetStatsRequest\x1a-.insighttracker.assistant.v1.GetStatsResponse\"\x0e\x82\xd3\xe4\x93\x02\x08\x12\x06/statsb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'insighttracker.assistant.v1.assistant_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_SUBMITFEEDBACKREQUEST'].fields_by_name['accepted']._loaded_options = None
+  _globals['_SUBMITFEEDBACKREQUEST'].fields_by_name['accepted']._serialized_options = b'\342A\001\002'
   _globals['_ASSISTANTSERVICE'].methods_by_name['ListSuggestions']._loaded_options = None
   _globals['_ASSISTANTSERVICE'].methods_by_name['ListSuggestions']._serialized_options = b'\202\323\344\223\002\016\022\014/suggestions'
   _globals['_ASSISTANTSERVICE'].methods_by_name['SubmitFeedback']._loaded_options = None
@@ -43,38 +46,38 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ASSISTANTSERVICE'].methods_by_name['GetTrainingJob']._serialized_options = b'\202\323\344\223\002\021\022\017/train/{job_id}'
   _globals['_ASSISTANTSERVICE'].methods_by_name['GetStats']._loaded_options = None
   _globals['_ASSISTANTSERVICE'].methods_by_name['GetStats']._serialized_options = b'\202\323\344\223\002\010\022\006/stats'
-  _globals['_SUGGESTION']._serialized_start=140
-  _globals['_SUGGESTION']._serialized_end=368
-  _globals['_SUGGESTION_KIND']._serialized_start=292
-  _globals['_SUGGESTION_KIND']._serialized_end=368
-  _globals['_LISTSUGGESTIONSREQUEST']._serialized_start=370
-  _globals['_LISTSUGGESTIONSREQUEST']._serialized_end=446
-  _globals['_LISTSUGGESTIONSRESPONSE']._serialized_start=448
-  _globals['_LISTSUGGESTIONSRESPONSE']._serialized_end=535
-  _globals['_SUBMITFEEDBACKREQUEST']._serialized_start=537
-  _globals['_SUBMITFEEDBACKREQUEST']._serialized_end=618
-  _globals['_SUBMITFEEDBACKRESPONSE']._serialized_start=620
-  _globals['_SUBMITFEEDBACKRESPONSE']._serialized_end=644
-  _globals['_STARTTRAININGREQUEST']._serialized_start=646
-  _globals['_STARTTRAININGREQUEST']._serialized_end=668
-  _globals['_TRAININGJOB']._serialized_start=671
-  _globals['_TRAININGJOB']._serialized_end=1161
-  _globals['_TRAININGJOB_STATUS']._serialized_start=1077
-  _globals['_TRAININGJOB_STATUS']._serialized_end=1161
-  _globals['_STARTTRAININGRESPONSE']._serialized_start=1163
-  _globals['_STARTTRAININGRESPONSE']._serialized_end=1241
-  _globals['_GETTRAININGJOBREQUEST']._serialized_start=1243
-  _globals['_GETTRAININGJOBREQUEST']._serialized_end=1282
-  _globals['_GETTRAININGJOBRESPONSE']._serialized_start=1284
-  _globals['_GETTRAININGJOBRESPONSE']._serialized_end=1363
-  _globals['_GETSTATSREQUEST']._serialized_start=1365
-  _globals['_GETSTATSREQUEST']._serialized_end=1382
-  _globals['_COUNT']._serialized_start=1384
-  _globals['_COUNT']._serialized_end=1419
-  _globals['_LATENCYPERCENTILES']._serialized_start=1421
-  _globals['_LATENCYPERCENTILES']._serialized_end=1489
-  _globals['_GETSTATSRESPONSE']._serialized_start=1492
-  _globals['_GETSTATSRESPONSE']._serialized_end=2012
-  _globals['_ASSISTANTSERVICE']._serialized_start=2015
-  _globals['_ASSISTANTSERVICE']._serialized_end=2750
+  _globals['_SUGGESTION']._serialized_start=173
+  _globals['_SUGGESTION']._serialized_end=401
+  _globals['_SUGGESTION_KIND']._serialized_start=325
+  _globals['_SUGGESTION_KIND']._serialized_end=401
+  _globals['_LISTSUGGESTIONSREQUEST']._serialized_start=403
+  _globals['_LISTSUGGESTIONSREQUEST']._serialized_end=479
+  _globals['_LISTSUGGESTIONSRESPONSE']._serialized_start=481
+  _globals['_LISTSUGGESTIONSRESPONSE']._serialized_end=568
+  _globals['_SUBMITFEEDBACKREQUEST']._serialized_start=570
+  _globals['_SUBMITFEEDBACKREQUEST']._serialized_end=657
+  _globals['_SUBMITFEEDBACKRESPONSE']._serialized_start=659
+  _globals['_SUBMITFEEDBACKRESPONSE']._serialized_end=683
+  _globals['_STARTTRAININGREQUEST']._serialized_start=685
+  _globals['_STARTTRAININGREQUEST']._serialized_end=707
+  _globals['_TRAININGJOB']._serialized_start=710
+  _globals['_TRAININGJOB']._serialized_end=1200
+  _globals['_TRAININGJOB_STATUS']._serialized_start=1116
+  _globals['_TRAININGJOB_STATUS']._serialized_end=1200
+  _globals['_STARTTRAININGRESPONSE']._serialized_start=1202
+  _globals['_STARTTRAININGRESPONSE']._serialized_end=1280
+  _globals['_GETTRAININGJOBREQUEST']._serialized_start=1282
+  _globals['_GETTRAININGJOBREQUEST']._serialized_end=1321
+  _globals['_GETTRAININGJOBRESPONSE']._serialized_start=1323
+  _globals['_GETTRAININGJOBRESPONSE']._serialized_end=1402
+  _globals['_GETSTATSREQUEST']._serialized_start=1404
+  _globals['_GETSTATSREQUEST']._serialized_end=1421
+  _globals['_COUNT']._serialized_start=1423
+  _globals['_COUNT']._serialized_end=1458
+  _globals['_LATENCYPERCENTILES']._serialized_start=1460
+  _globals['_LATENCYPERCENTILES']._serialized_end=1528
+  _globals['_GETSTATSRESPONSE']._serialized_start=1531
+  _globals['_GETSTATSRESPONSE']._serialized_end=2051
+  _globals['_ASSISTANTSERVICE']._serialized_start=2054
+  _globals['_ASSISTANTSERVICE']._serialized_end=2789
 # @@protoc_insertion_point(module_scope)

@@ -153,7 +153,10 @@ class SubmitFeedbackRequest(_message.Message):
     suggestion: _builtins.str
     """Or the suggestion's `id`."""
     accepted: _builtins.bool
-    """Whether the person found it useful."""
+    """Whether the person found it useful. Required: proto3 cannot tell a missing bool from false,
+    so the gateway refuses a REST body without it rather than record a rejection no one gave
+    (over gRPC, absent reads as false).
+    """
     def __init__(
         self,
         *,

@@ -23,16 +23,27 @@ _sym_db = _symbol_database.Default()
 
 
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
+from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!insighttracker/auth/v1/auth.proto\x12\x16insighttracker.auth.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"s\n\x04User\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12:\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tcreatedAt\"H\n\x0fRegisterRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\">\n\x10RegisterResponse\x12*\n\x04user\x18\x01 \x01(\x0b\x32\x1c.insighttracker.auth.v1.User\"/\n\x0cLoginRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"d\n\rLoginResponse\x12\x14\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\t\x12\x15\n\rrefresh_token\x18\x02 \x01(\t\x12\x12\n\ntoken_type\x18\x03 \x01(\t\x12\x12\n\nexpires_in\x18\x04 \x01(\x05\"\'\n\x0eRefreshRequest\x12\x15\n\rrefresh_token\x18\x01 \x01(\t\"f\n\x0fRefreshResponse\x12\x14\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\t\x12\x15\n\rrefresh_token\x18\x02 \x01(\t\x12\x12\n\ntoken_type\x18\x03 \x01(\t\x12\x12\n\nexpires_in\x18\x04 \x01(\x05\"&\n\rLogoutRequest\x12\x15\n\rrefresh_token\x18\x01 \x01(\t\"\x10\n\x0eLogoutResponse2\xdd\x03\n\x0b\x41uthService\x12x\n\x08Register\x12\'.insighttracker.auth.v1.RegisterRequest\x1a(.insighttracker.auth.v1.RegisterResponse\"\x19\x82\xd3\xe4\x93\x02\x13\"\x0e/auth/register:\x01*\x12l\n\x05Login\x12$.insighttracker.auth.v1.LoginRequest\x1a%.insighttracker.auth.v1.LoginResponse\"\x16\x82\xd3\xe4\x93\x02\x10\"\x0b/auth/login:\x01*\x12t\n\x07Refresh\x12&.insighttracker.auth.v1.RefreshRequest\x1a\'.insighttracker.auth.v1.RefreshResponse\"\x18\x82\xd3\xe4\x93\x02\x12\"\r/auth/refresh:\x01*\x12p\n\x06Logout\x12%.insighttracker.auth.v1.LogoutRequest\x1a&.insighttracker.auth.v1.LogoutResponse\"\x17\x82\xd3\xe4\x93\x02\x11\"\x0c/auth/logout:\x01*b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!insighttracker/auth/v1/auth.proto\x12\x16insighttracker.auth.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"s\n\x04User\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12:\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tcreatedAt\"T\n\x0fRegisterRequest\x12\x13\n\x05\x65mail\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x16\n\x08password\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\">\n\x10RegisterResponse\x12*\n\x04user\x18\x01 \x01(\x0b\x32\x1c.insighttracker.auth.v1.User\";\n\x0cLoginRequest\x12\x13\n\x05\x65mail\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x16\n\x08password\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\"d\n\rLoginResponse\x12\x14\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\t\x12\x15\n\rrefresh_token\x18\x02 \x01(\t\x12\x12\n\ntoken_type\x18\x03 \x01(\t\x12\x12\n\nexpires_in\x18\x04 \x01(\x05\"-\n\x0eRefreshRequest\x12\x1b\n\rrefresh_token\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"f\n\x0fRefreshResponse\x12\x14\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\t\x12\x15\n\rrefresh_token\x18\x02 \x01(\t\x12\x12\n\ntoken_type\x18\x03 \x01(\t\x12\x12\n\nexpires_in\x18\x04 \x01(\x05\"&\n\rLogoutRequest\x12\x15\n\rrefresh_token\x18\x01 \x01(\t\"\x10\n\x0eLogoutResponse2\xdd\x03\n\x0b\x41uthService\x12x\n\x08Register\x12\'.insighttracker.auth.v1.RegisterRequest\x1a(.insighttracker.auth.v1.RegisterResponse\"\x19\x82\xd3\xe4\x93\x02\x13\"\x0e/auth/register:\x01*\x12l\n\x05Login\x12$.insighttracker.auth.v1.LoginRequest\x1a%.insighttracker.auth.v1.LoginResponse\"\x16\x82\xd3\xe4\x93\x02\x10\"\x0b/auth/login:\x01*\x12t\n\x07Refresh\x12&.insighttracker.auth.v1.RefreshRequest\x1a\'.insighttracker.auth.v1.RefreshResponse\"\x18\x82\xd3\xe4\x93\x02\x12\"\r/auth/refresh:\x01*\x12p\n\x06Logout\x12%.insighttracker.auth.v1.LogoutRequest\x1a&.insighttracker.auth.v1.LogoutResponse\"\x17\x82\xd3\xe4\x93\x02\x11\"\x0c/auth/logout:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'insighttracker.auth.v1.auth_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_REGISTERREQUEST'].fields_by_name['email']._loaded_options = None
+  _globals['_REGISTERREQUEST'].fields_by_name['email']._serialized_options = b'\342A\001\002'
+  _globals['_REGISTERREQUEST'].fields_by_name['password']._loaded_options = None
+  _globals['_REGISTERREQUEST'].fields_by_name['password']._serialized_options = b'\342A\001\002'
+  _globals['_LOGINREQUEST'].fields_by_name['email']._loaded_options = None
+  _globals['_LOGINREQUEST'].fields_by_name['email']._serialized_options = b'\342A\001\002'
+  _globals['_LOGINREQUEST'].fields_by_name['password']._loaded_options = None
+  _globals['_LOGINREQUEST'].fields_by_name['password']._serialized_options = b'\342A\001\002'
+  _globals['_REFRESHREQUEST'].fields_by_name['refresh_token']._loaded_options = None
+  _globals['_REFRESHREQUEST'].fields_by_name['refresh_token']._serialized_options = b'\342A\001\002'
   _globals['_AUTHSERVICE'].methods_by_name['Register']._loaded_options = None
   _globals['_AUTHSERVICE'].methods_by_name['Register']._serialized_options = b'\202\323\344\223\002\023\"\016/auth/register:\001*'
   _globals['_AUTHSERVICE'].methods_by_name['Login']._loaded_options = None
@@ -41,24 +52,24 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_AUTHSERVICE'].methods_by_name['Refresh']._serialized_options = b'\202\323\344\223\002\022\"\r/auth/refresh:\001*'
   _globals['_AUTHSERVICE'].methods_by_name['Logout']._loaded_options = None
   _globals['_AUTHSERVICE'].methods_by_name['Logout']._serialized_options = b'\202\323\344\223\002\021\"\014/auth/logout:\001*'
-  _globals['_USER']._serialized_start=124
-  _globals['_USER']._serialized_end=239
-  _globals['_REGISTERREQUEST']._serialized_start=241
-  _globals['_REGISTERREQUEST']._serialized_end=313
-  _globals['_REGISTERRESPONSE']._serialized_start=315
-  _globals['_REGISTERRESPONSE']._serialized_end=377
-  _globals['_LOGINREQUEST']._serialized_start=379
-  _globals['_LOGINREQUEST']._serialized_end=426
-  _globals['_LOGINRESPONSE']._serialized_start=428
-  _globals['_LOGINRESPONSE']._serialized_end=528
-  _globals['_REFRESHREQUEST']._serialized_start=530
-  _globals['_REFRESHREQUEST']._serialized_end=569
-  _globals['_REFRESHRESPONSE']._serialized_start=571
-  _globals['_REFRESHRESPONSE']._serialized_end=673
-  _globals['_LOGOUTREQUEST']._serialized_start=675
-  _globals['_LOGOUTREQUEST']._serialized_end=713
-  _globals['_LOGOUTRESPONSE']._serialized_start=715
-  _globals['_LOGOUTRESPONSE']._serialized_end=731
-  _globals['_AUTHSERVICE']._serialized_start=734
-  _globals['_AUTHSERVICE']._serialized_end=1211
+  _globals['_USER']._serialized_start=157
+  _globals['_USER']._serialized_end=272
+  _globals['_REGISTERREQUEST']._serialized_start=274
+  _globals['_REGISTERREQUEST']._serialized_end=358
+  _globals['_REGISTERRESPONSE']._serialized_start=360
+  _globals['_REGISTERRESPONSE']._serialized_end=422
+  _globals['_LOGINREQUEST']._serialized_start=424
+  _globals['_LOGINREQUEST']._serialized_end=483
+  _globals['_LOGINRESPONSE']._serialized_start=485
+  _globals['_LOGINRESPONSE']._serialized_end=585
+  _globals['_REFRESHREQUEST']._serialized_start=587
+  _globals['_REFRESHREQUEST']._serialized_end=632
+  _globals['_REFRESHRESPONSE']._serialized_start=634
+  _globals['_REFRESHRESPONSE']._serialized_end=736
+  _globals['_LOGOUTREQUEST']._serialized_start=738
+  _globals['_LOGOUTREQUEST']._serialized_end=776
+  _globals['_LOGOUTRESPONSE']._serialized_start=778
+  _globals['_LOGOUTRESPONSE']._serialized_end=794
+  _globals['_AUTHSERVICE']._serialized_start=797
+  _globals['_AUTHSERVICE']._serialized_end=1274
 # @@protoc_insertion_point(module_scope)

@@ -23,16 +23,21 @@ _sym_db = _symbol_database.Default()
 
 
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
+from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#insighttracker/graph/v1/graph.proto\x12\x17insighttracker.graph.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x95\x02\n\x0cRelationship\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tsource_id\x18\x02 \x01(\t\x12\x11\n\ttarget_id\x18\x03 \x01(\t\x12\x38\n\x04type\x18\x04 \x01(\x0e\x32*.insighttracker.graph.v1.Relationship.Type\x12\r\n\x05score\x18\x05 \x01(\x02\x12\x0e\n\x06reason\x18\x06 \x01(\t\x12/\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"I\n\x04Type\x12\x14\n\x10TYPE_UNSPECIFIED\x10\x00\x12\x0c\n\x08SEMANTIC\x10\x01\x12\x11\n\rSHARED_ENTITY\x10\x02\x12\n\n\x06MANUAL\x10\x03\".\n\x18ListRelationshipsRequest\x12\x12\n\ninsight_id\x18\x01 \x01(\t\"Y\n\x19ListRelationshipsResponse\x12<\n\rrelationships\x18\x01 \x03(\x0b\x32%.insighttracker.graph.v1.Relationship\"E\n\x11GetMindMapRequest\x12\x12\n\ninsight_id\x18\x01 \x01(\t\x12\r\n\x05\x64\x65pth\x18\x02 \x01(\x05\x12\r\n\x05limit\x18\x03 \x01(\x05\"F\n\x0bMindMapNode\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05label\x18\x02 \x01(\t\x12\r\n\x05theme\x18\x03 \x01(\t\x12\r\n\x05\x64\x65pth\x18\x04 \x01(\x05\"|\n\x0bMindMapEdge\x12\x11\n\tsource_id\x18\x01 \x01(\t\x12\x11\n\ttarget_id\x18\x02 \x01(\t\x12\x38\n\x04type\x18\x03 \x01(\x0e\x32*.insighttracker.graph.v1.Relationship.Type\x12\r\n\x05score\x18\x04 \x01(\x02\"\xb2\x01\n\x12GetMindMapResponse\x12\x32\n\x04root\x18\x01 \x01(\x0b\x32$.insighttracker.graph.v1.MindMapNode\x12\x33\n\x05nodes\x18\x02 \x03(\x0b\x32$.insighttracker.graph.v1.MindMapNode\x12\x33\n\x05\x65\x64ges\x18\x03 \x03(\x0b\x32$.insighttracker.graph.v1.MindMapEdge\"Q\n\x19\x43reateRelationshipRequest\x12\x11\n\tsource_id\x18\x01 \x01(\t\x12\x11\n\ttarget_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"Y\n\x1a\x43reateRelationshipResponse\x12;\n\x0crelationship\x18\x01 \x01(\x0b\x32%.insighttracker.graph.v1.Relationship\"\'\n\x19\x44\x65leteRelationshipRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x1c\n\x1a\x44\x65leteRelationshipResponse2\xef\x04\n\x0cGraphService\x12\x9f\x01\n\x11ListRelationships\x12\x31.insighttracker.graph.v1.ListRelationshipsRequest\x1a\x32.insighttracker.graph.v1.ListRelationshipsResponse\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/relationships/{insight_id}\x12\x84\x01\n\nGetMindMap\x12*.insighttracker.graph.v1.GetMindMapRequest\x1a+.insighttracker.graph.v1.GetMindMapResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/mindmap/{insight_id}\x12\x98\x01\n\x12\x43reateRelationship\x12\x32.insighttracker.graph.v1.CreateRelationshipRequest\x1a\x33.insighttracker.graph.v1.CreateRelationshipResponse\"\x19\x82\xd3\xe4\x93\x02\x13\"\x0e/relationships:\x01*\x12\x9a\x01\n\x12\x44\x65leteRelationship\x12\x32.insighttracker.graph.v1.DeleteRelationshipRequest\x1a\x33.insighttracker.graph.v1.DeleteRelationshipResponse\"\x1b\x82\xd3\xe4\x93\x02\x15*\x13/relationships/{id}b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#insighttracker/graph/v1/graph.proto\x12\x17insighttracker.graph.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x95\x02\n\x0cRelationship\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tsource_id\x18\x02 \x01(\t\x12\x11\n\ttarget_id\x18\x03 \x01(\t\x12\x38\n\x04type\x18\x04 \x01(\x0e\x32*.insighttracker.graph.v1.Relationship.Type\x12\r\n\x05score\x18\x05 \x01(\x02\x12\x0e\n\x06reason\x18\x06 \x01(\t\x12/\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"I\n\x04Type\x12\x14\n\x10TYPE_UNSPECIFIED\x10\x00\x12\x0c\n\x08SEMANTIC\x10\x01\x12\x11\n\rSHARED_ENTITY\x10\x02\x12\n\n\x06MANUAL\x10\x03\".\n\x18ListRelationshipsRequest\x12\x12\n\ninsight_id\x18\x01 \x01(\t\"Y\n\x19ListRelationshipsResponse\x12<\n\rrelationships\x18\x01 \x03(\x0b\x32%.insighttracker.graph.v1.Relationship\"E\n\x11GetMindMapRequest\x12\x12\n\ninsight_id\x18\x01 \x01(\t\x12\r\n\x05\x64\x65pth\x18\x02 \x01(\x05\x12\r\n\x05limit\x18\x03 \x01(\x05\"F\n\x0bMindMapNode\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05label\x18\x02 \x01(\t\x12\r\n\x05theme\x18\x03 \x01(\t\x12\r\n\x05\x64\x65pth\x18\x04 \x01(\x05\"|\n\x0bMindMapEdge\x12\x11\n\tsource_id\x18\x01 \x01(\t\x12\x11\n\ttarget_id\x18\x02 \x01(\t\x12\x38\n\x04type\x18\x03 \x01(\x0e\x32*.insighttracker.graph.v1.Relationship.Type\x12\r\n\x05score\x18\x04 \x01(\x02\"\xb2\x01\n\x12GetMindMapResponse\x12\x32\n\x04root\x18\x01 \x01(\x0b\x32$.insighttracker.graph.v1.MindMapNode\x12\x33\n\x05nodes\x18\x02 \x03(\x0b\x32$.insighttracker.graph.v1.MindMapNode\x12\x33\n\x05\x65\x64ges\x18\x03 \x03(\x0b\x32$.insighttracker.graph.v1.MindMapEdge\"]\n\x19\x43reateRelationshipRequest\x12\x17\n\tsource_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x17\n\ttarget_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0e\n\x06reason\x18\x03 \x01(\t\"Y\n\x1a\x43reateRelationshipResponse\x12;\n\x0crelationship\x18\x01 \x01(\x0b\x32%.insighttracker.graph.v1.Relationship\"\'\n\x19\x44\x65leteRelationshipRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x1c\n\x1a\x44\x65leteRelationshipResponse2\xef\x04\n\x0cGraphService\x12\x9f\x01\n\x11ListRelationships\x12\x31.insighttracker.graph.v1.ListRelationshipsRequest\x1a\x32.insighttracker.graph.v1.ListRelationshipsResponse\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/relationships/{insight_id}\x12\x84\x01\n\nGetMindMap\x12*.insighttracker.graph.v1.GetMindMapRequest\x1a+.insighttracker.graph.v1.GetMindMapResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/mindmap/{insight_id}\x12\x98\x01\n\x12\x43reateRelationship\x12\x32.insighttracker.graph.v1.CreateRelationshipRequest\x1a\x33.insighttracker.graph.v1.CreateRelationshipResponse\"\x19\x82\xd3\xe4\x93\x02\x13\"\x0e/relationships:\x01*\x12\x9a\x01\n\x12\x44\x65leteRelationship\x12\x32.insighttracker.graph.v1.DeleteRelationshipRequest\x1a\x33.insighttracker.graph.v1.DeleteRelationshipResponse\"\x1b\x82\xd3\xe4\x93\x02\x15*\x13/relationships/{id}b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'insighttracker.graph.v1.graph_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_CREATERELATIONSHIPREQUEST'].fields_by_name['source_id']._loaded_options = None
+  _globals['_CREATERELATIONSHIPREQUEST'].fields_by_name['source_id']._serialized_options = b'\342A\001\002'
+  _globals['_CREATERELATIONSHIPREQUEST'].fields_by_name['target_id']._loaded_options = None
+  _globals['_CREATERELATIONSHIPREQUEST'].fields_by_name['target_id']._serialized_options = b'\342A\001\002'
   _globals['_GRAPHSERVICE'].methods_by_name['ListRelationships']._loaded_options = None
   _globals['_GRAPHSERVICE'].methods_by_name['ListRelationships']._serialized_options = b'\202\323\344\223\002\035\022\033/relationships/{insight_id}'
   _globals['_GRAPHSERVICE'].methods_by_name['GetMindMap']._loaded_options = None
@@ -41,30 +46,30 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GRAPHSERVICE'].methods_by_name['CreateRelationship']._serialized_options = b'\202\323\344\223\002\023\"\016/relationships:\001*'
   _globals['_GRAPHSERVICE'].methods_by_name['DeleteRelationship']._loaded_options = None
   _globals['_GRAPHSERVICE'].methods_by_name['DeleteRelationship']._serialized_options = b'\202\323\344\223\002\025*\023/relationships/{id}'
-  _globals['_RELATIONSHIP']._serialized_start=128
-  _globals['_RELATIONSHIP']._serialized_end=405
-  _globals['_RELATIONSHIP_TYPE']._serialized_start=332
-  _globals['_RELATIONSHIP_TYPE']._serialized_end=405
-  _globals['_LISTRELATIONSHIPSREQUEST']._serialized_start=407
-  _globals['_LISTRELATIONSHIPSREQUEST']._serialized_end=453
-  _globals['_LISTRELATIONSHIPSRESPONSE']._serialized_start=455
-  _globals['_LISTRELATIONSHIPSRESPONSE']._serialized_end=544
-  _globals['_GETMINDMAPREQUEST']._serialized_start=546
-  _globals['_GETMINDMAPREQUEST']._serialized_end=615
-  _globals['_MINDMAPNODE']._serialized_start=617
-  _globals['_MINDMAPNODE']._serialized_end=687
-  _globals['_MINDMAPEDGE']._serialized_start=689
-  _globals['_MINDMAPEDGE']._serialized_end=813
-  _globals['_GETMINDMAPRESPONSE']._serialized_start=816
-  _globals['_GETMINDMAPRESPONSE']._serialized_end=994
-  _globals['_CREATERELATIONSHIPREQUEST']._serialized_start=996
-  _globals['_CREATERELATIONSHIPREQUEST']._serialized_end=1077
-  _globals['_CREATERELATIONSHIPRESPONSE']._serialized_start=1079
-  _globals['_CREATERELATIONSHIPRESPONSE']._serialized_end=1168
-  _globals['_DELETERELATIONSHIPREQUEST']._serialized_start=1170
-  _globals['_DELETERELATIONSHIPREQUEST']._serialized_end=1209
-  _globals['_DELETERELATIONSHIPRESPONSE']._serialized_start=1211
-  _globals['_DELETERELATIONSHIPRESPONSE']._serialized_end=1239
-  _globals['_GRAPHSERVICE']._serialized_start=1242
-  _globals['_GRAPHSERVICE']._serialized_end=1865
+  _globals['_RELATIONSHIP']._serialized_start=161
+  _globals['_RELATIONSHIP']._serialized_end=438
+  _globals['_RELATIONSHIP_TYPE']._serialized_start=365
+  _globals['_RELATIONSHIP_TYPE']._serialized_end=438
+  _globals['_LISTRELATIONSHIPSREQUEST']._serialized_start=440
+  _globals['_LISTRELATIONSHIPSREQUEST']._serialized_end=486
+  _globals['_LISTRELATIONSHIPSRESPONSE']._serialized_start=488
+  _globals['_LISTRELATIONSHIPSRESPONSE']._serialized_end=577
+  _globals['_GETMINDMAPREQUEST']._serialized_start=579
+  _globals['_GETMINDMAPREQUEST']._serialized_end=648
+  _globals['_MINDMAPNODE']._serialized_start=650
+  _globals['_MINDMAPNODE']._serialized_end=720
+  _globals['_MINDMAPEDGE']._serialized_start=722
+  _globals['_MINDMAPEDGE']._serialized_end=846
+  _globals['_GETMINDMAPRESPONSE']._serialized_start=849
+  _globals['_GETMINDMAPRESPONSE']._serialized_end=1027
+  _globals['_CREATERELATIONSHIPREQUEST']._serialized_start=1029
+  _globals['_CREATERELATIONSHIPREQUEST']._serialized_end=1122
+  _globals['_CREATERELATIONSHIPRESPONSE']._serialized_start=1124
+  _globals['_CREATERELATIONSHIPRESPONSE']._serialized_end=1213
+  _globals['_DELETERELATIONSHIPREQUEST']._serialized_start=1215
+  _globals['_DELETERELATIONSHIPREQUEST']._serialized_end=1254
+  _globals['_DELETERELATIONSHIPRESPONSE']._serialized_start=1256
+  _globals['_DELETERELATIONSHIPRESPONSE']._serialized_end=1284
+  _globals['_GRAPHSERVICE']._serialized_start=1287
+  _globals['_GRAPHSERVICE']._serialized_end=1910
 # @@protoc_insertion_point(module_scope)

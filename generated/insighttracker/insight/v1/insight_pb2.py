@@ -23,18 +23,21 @@ _sym_db = _symbol_database.Default()
 
 
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
+from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from google.api import httpbody_pb2 as google_dot_api_dot_httpbody__pb2
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'insighttracker/insight/v1/insight.proto\x12\x19insighttracker.insight.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x19google/api/httpbody.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf5\x04\n\x07Insight\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x0c\n\x04tags\x18\x03 \x03(\t\x12\x39\n\x06source\x18\x04 \x01(\x0e\x32).insighttracker.insight.v1.Insight.Source\x12\x39\n\x06status\x18\x05 \x01(\x0e\x32).insighttracker.insight.v1.Insight.Status\x12\x15\n\rstatus_reason\x18\x06 \x01(\t\x12\x10\n\x08language\x18\x07 \x01(\t\x12\x33\n\x08\x65ntities\x18\x08 \x03(\x0b\x32!.insighttracker.insight.v1.Entity\x12\x10\n\x08keywords\x18\t \x03(\t\x12\r\n\x05theme\x18\n \x01(\t\x12\x18\n\x10theme_confidence\x18\x0b \x01(\x02\x12\x33\n\x05\x61udio\x18\x0c \x01(\x0b\x32$.insighttracker.insight.v1.AudioInfo\x12\x0f\n\x07version\x18\r \x01(\x05\x12/\n\x0b\x63reate_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"5\n\x06Source\x12\x16\n\x12SOURCE_UNSPECIFIED\x10\x00\x12\x08\n\x04TEXT\x10\x01\x12\t\n\x05\x41UDIO\x10\x02\"T\n\x06Status\x12\x16\n\x12STATUS_UNSPECIFIED\x10\x00\x12\x0b\n\x07PENDING\x10\x01\x12\x0e\n\nPROCESSING\x10\x02\x12\t\n\x05READY\x10\x03\x12\n\n\x06\x46\x41ILED\x10\x04\"%\n\x06\x45ntity\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\r\n\x05label\x18\x02 \x01(\t\"I\n\tAudioInfo\x12\x18\n\x10\x64uration_seconds\x18\x01 \x01(\x02\x12\x0e\n\x06\x66ormat\x18\x02 \x01(\t\x12\x12\n\nsize_bytes\x18\x03 \x01(\x03\"2\n\x14\x43reateInsightRequest\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x0c\n\x04tags\x18\x02 \x03(\t\"L\n\x15\x43reateInsightResponse\x12\x33\n\x07insight\x18\x01 \x01(\x0b\x32\".insighttracker.insight.v1.Insight\"\xc4\x02\n\x13ListInsightsRequest\x12\x0b\n\x03tag\x18\x01 \x01(\t\x12\r\n\x05theme\x18\x02 \x01(\t\x12\x39\n\x06status\x18\x03 \x01(\x0e\x32).insighttracker.insight.v1.Insight.Status\x12\x39\n\x06source\x18\x04 \x01(\x0e\x32).insighttracker.insight.v1.Insight.Source\x12\x31\n\rcreated_after\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0e\x63reated_before\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05query\x18\x07 \x01(\t\x12\x11\n\tpage_size\x18\x08 \x01(\x05\x12\x12\n\npage_token\x18\t \x01(\t\"y\n\x14ListInsightsResponse\x12\x34\n\x08insights\x18\x01 \x03(\x0b\x32\".insighttracker.insight.v1.Insight\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"\x1f\n\x11GetInsightRequest\x12\n\n\x02id\x18\x01 \x01(\t\"I\n\x12GetInsightResponse\x12\x33\n\x07insight\x18\x01 \x01(\x0b\x32\".insighttracker.insight.v1.Insight\"\xa8\x01\n\x14UpdateInsightRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\x04text\x18\x02 \x01(\tH\x00\x88\x01\x01\x12(\n\x04tags\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.ListValue\x12\x12\n\x05theme\x18\x04 \x01(\tH\x01\x88\x01\x01\x12\x14\n\x07version\x18\x05 \x01(\x05H\x02\x88\x01\x01\x42\x07\n\x05_textB\x08\n\x06_themeB\n\n\x08_version\"L\n\x15UpdateInsightResponse\x12\x33\n\x07insight\x18\x01 \x01(\x0b\x32\".insighttracker.insight.v1.Insight\"\"\n\x14\x44\x65leteInsightRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x17\n\x15\x44\x65leteInsightResponse\"G\n\x12UploadAudioRequest\x12#\n\x05\x61udio\x18\x01 \x01(\x0b\x32\x14.google.api.HttpBody\x12\x0c\n\x04tags\x18\x02 \x03(\t\"J\n\x13UploadAudioResponse\x12\x33\n\x07insight\x18\x01 \x01(\x0b\x32\".insighttracker.insight.v1.Insight2\xd2\x06\n\x0eInsightService\x12\x88\x01\n\rCreateInsight\x12/.insighttracker.insight.v1.CreateInsightRequest\x1a\x30.insighttracker.insight.v1.CreateInsightResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\"\t/insights:\x01*\x12\x82\x01\n\x0cListInsights\x12..insighttracker.insight.v1.ListInsightsRequest\x1a/.insighttracker.insight.v1.ListInsightsResponse\"\x11\x82\xd3\xe4\x93\x02\x0b\x12\t/insights\x12\x81\x01\n\nGetInsight\x12,.insighttracker.insight.v1.GetInsightRequest\x1a-.insighttracker.insight.v1.GetInsightResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/insights/{id}\x12\x8d\x01\n\rUpdateInsight\x12/.insighttracker.insight.v1.UpdateInsightRequest\x1a\x30.insighttracker.insight.v1.UpdateInsightResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x1a\x0e/insights/{id}:\x01*\x12\x8a\x01\n\rDeleteInsight\x12/.insighttracker.insight.v1.DeleteInsightRequest\x1a\x30.insighttracker.insight.v1.DeleteInsightResponse\"\x16\x82\xd3\xe4\x93\x02\x10*\x0e/insights/{id}\x12\x8e\x01\n\x0bUploadAudio\x12-.insighttracker.insight.v1.UploadAudioRequest\x1a..insighttracker.insight.v1.UploadAudioResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\"\x0f/insights/audio:\x05\x61udio(\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'insighttracker/insight/v1/insight.proto\x12\x19insighttracker.insight.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/httpbody.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf5\x04\n\x07Insight\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x0c\n\x04tags\x18\x03 \x03(\t\x12\x39\n\x06source\x18\x04 \x01(\x0e\x32).insighttracker.insight.v1.Insight.Source\x12\x39\n\x06status\x18\x05 \x01(\x0e\x32).insighttracker.insight.v1.Insight.Status\x12\x15\n\rstatus_reason\x18\x06 \x01(\t\x12\x10\n\x08language\x18\x07 \x01(\t\x12\x33\n\x08\x65ntities\x18\x08 \x03(\x0b\x32!.insighttracker.insight.v1.Entity\x12\x10\n\x08keywords\x18\t \x03(\t\x12\r\n\x05theme\x18\n \x01(\t\x12\x18\n\x10theme_confidence\x18\x0b \x01(\x02\x12\x33\n\x05\x61udio\x18\x0c \x01(\x0b\x32$.insighttracker.insight.v1.AudioInfo\x12\x0f\n\x07version\x18\r \x01(\x05\x12/\n\x0b\x63reate_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"5\n\x06Source\x12\x16\n\x12SOURCE_UNSPECIFIED\x10\x00\x12\x08\n\x04TEXT\x10\x01\x12\t\n\x05\x41UDIO\x10\x02\"T\n\x06Status\x12\x16\n\x12STATUS_UNSPECIFIED\x10\x00\x12\x0b\n\x07PENDING\x10\x01\x12\x0e\n\nPROCESSING\x10\x02\x12\t\n\x05READY\x10\x03\x12\n\n\x06\x46\x41ILED\x10\x04\"%\n\x06\x45ntity\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\r\n\x05label\x18\x02 \x01(\t\"I\n\tAudioInfo\x12\x18\n\x10\x64uration_seconds\x18\x01 \x01(\x02\x12\x0e\n\x06\x66ormat\x18\x02 \x01(\t\x12\x12\n\nsize_bytes\x18\x03 \x01(\x03\"8\n\x14\x43reateInsightRequest\x12\x12\n\x04text\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0c\n\x04tags\x18\x02 \x03(\t\"L\n\x15\x43reateInsightResponse\x12\x33\n\x07insight\x18\x01 \x01(\x0b\x32\".insighttracker.insight.v1.Insight\"\xc4\x02\n\x13ListInsightsRequest\x12\x0b\n\x03tag\x18\x01 \x01(\t\x12\r\n\x05theme\x18\x02 \x01(\t\x12\x39\n\x06status\x18\x03 \x01(\x0e\x32).insighttracker.insight.v1.Insight.Status\x12\x39\n\x06source\x18\x04 \x01(\x0e\x32).insighttracker.insight.v1.Insight.Source\x12\x31\n\rcreated_after\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0e\x63reated_before\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05query\x18\x07 \x01(\t\x12\x11\n\tpage_size\x18\x08 \x01(\x05\x12\x12\n\npage_token\x18\t \x01(\t\"y\n\x14ListInsightsResponse\x12\x34\n\x08insights\x18\x01 \x03(\x0b\x32\".insighttracker.insight.v1.Insight\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"\x1f\n\x11GetInsightRequest\x12\n\n\x02id\x18\x01 \x01(\t\"I\n\x12GetInsightResponse\x12\x33\n\x07insight\x18\x01 \x01(\x0b\x32\".insighttracker.insight.v1.Insight\"\xa8\x01\n\x14UpdateInsightRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\x04text\x18\x02 \x01(\tH\x00\x88\x01\x01\x12(\n\x04tags\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.ListValue\x12\x12\n\x05theme\x18\x04 \x01(\tH\x01\x88\x01\x01\x12\x14\n\x07version\x18\x05 \x01(\x05H\x02\x88\x01\x01\x42\x07\n\x05_textB\x08\n\x06_themeB\n\n\x08_version\"L\n\x15UpdateInsightResponse\x12\x33\n\x07insight\x18\x01 \x01(\x0b\x32\".insighttracker.insight.v1.Insight\"\"\n\x14\x44\x65leteInsightRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x17\n\x15\x44\x65leteInsightResponse\"G\n\x12UploadAudioRequest\x12#\n\x05\x61udio\x18\x01 \x01(\x0b\x32\x14.google.api.HttpBody\x12\x0c\n\x04tags\x18\x02 \x03(\t\"J\n\x13UploadAudioResponse\x12\x33\n\x07insight\x18\x01 \x01(\x0b\x32\".insighttracker.insight.v1.Insight2\xd2\x06\n\x0eInsightService\x12\x88\x01\n\rCreateInsight\x12/.insighttracker.insight.v1.CreateInsightRequest\x1a\x30.insighttracker.insight.v1.CreateInsightResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\"\t/insights:\x01*\x12\x82\x01\n\x0cListInsights\x12..insighttracker.insight.v1.ListInsightsRequest\x1a/.insighttracker.insight.v1.ListInsightsResponse\"\x11\x82\xd3\xe4\x93\x02\x0b\x12\t/insights\x12\x81\x01\n\nGetInsight\x12,.insighttracker.insight.v1.GetInsightRequest\x1a-.insighttracker.insight.v1.GetInsightResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/insights/{id}\x12\x8d\x01\n\rUpdateInsight\x12/.insighttracker.insight.v1.UpdateInsightRequest\x1a\x30.insighttracker.insight.v1.UpdateInsightResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x1a\x0e/insights/{id}:\x01*\x12\x8a\x01\n\rDeleteInsight\x12/.insighttracker.insight.v1.DeleteInsightRequest\x1a\x30.insighttracker.insight.v1.DeleteInsightResponse\"\x16\x82\xd3\xe4\x93\x02\x10*\x0e/insights/{id}\x12\x8e\x01\n\x0bUploadAudio\x12-.insighttracker.insight.v1.UploadAudioRequest\x1a..insighttracker.insight.v1.UploadAudioResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\"\x0f/insights/audio:\x05\x61udio(\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'insighttracker.insight.v1.insight_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_CREATEINSIGHTREQUEST'].fields_by_name['text']._loaded_options = None
+  _globals['_CREATEINSIGHTREQUEST'].fields_by_name['text']._serialized_options = b'\342A\001\002'
   _globals['_INSIGHTSERVICE'].methods_by_name['CreateInsight']._loaded_options = None
   _globals['_INSIGHTSERVICE'].methods_by_name['CreateInsight']._serialized_options = b'\202\323\344\223\002\016\"\t/insights:\001*'
   _globals['_INSIGHTSERVICE'].methods_by_name['ListInsights']._loaded_options = None
@@ -47,40 +50,40 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_INSIGHTSERVICE'].methods_by_name['DeleteInsight']._serialized_options = b'\202\323\344\223\002\020*\016/insights/{id}'
   _globals['_INSIGHTSERVICE'].methods_by_name['UploadAudio']._loaded_options = None
   _globals['_INSIGHTSERVICE'].methods_by_name['UploadAudio']._serialized_options = b'\202\323\344\223\002\030\"\017/insights/audio:\005audio'
-  _globals['_INSIGHT']._serialized_start=191
-  _globals['_INSIGHT']._serialized_end=820
-  _globals['_INSIGHT_SOURCE']._serialized_start=681
-  _globals['_INSIGHT_SOURCE']._serialized_end=734
-  _globals['_INSIGHT_STATUS']._serialized_start=736
-  _globals['_INSIGHT_STATUS']._serialized_end=820
-  _globals['_ENTITY']._serialized_start=822
-  _globals['_ENTITY']._serialized_end=859
-  _globals['_AUDIOINFO']._serialized_start=861
-  _globals['_AUDIOINFO']._serialized_end=934
-  _globals['_CREATEINSIGHTREQUEST']._serialized_start=936
-  _globals['_CREATEINSIGHTREQUEST']._serialized_end=986
-  _globals['_CREATEINSIGHTRESPONSE']._serialized_start=988
-  _globals['_CREATEINSIGHTRESPONSE']._serialized_end=1064
-  _globals['_LISTINSIGHTSREQUEST']._serialized_start=1067
-  _globals['_LISTINSIGHTSREQUEST']._serialized_end=1391
-  _globals['_LISTINSIGHTSRESPONSE']._serialized_start=1393
-  _globals['_LISTINSIGHTSRESPONSE']._serialized_end=1514
-  _globals['_GETINSIGHTREQUEST']._serialized_start=1516
-  _globals['_GETINSIGHTREQUEST']._serialized_end=1547
-  _globals['_GETINSIGHTRESPONSE']._serialized_start=1549
-  _globals['_GETINSIGHTRESPONSE']._serialized_end=1622
-  _globals['_UPDATEINSIGHTREQUEST']._serialized_start=1625
-  _globals['_UPDATEINSIGHTREQUEST']._serialized_end=1793
-  _globals['_UPDATEINSIGHTRESPONSE']._serialized_start=1795
-  _globals['_UPDATEINSIGHTRESPONSE']._serialized_end=1871
-  _globals['_DELETEINSIGHTREQUEST']._serialized_start=1873
-  _globals['_DELETEINSIGHTREQUEST']._serialized_end=1907
-  _globals['_DELETEINSIGHTRESPONSE']._serialized_start=1909
-  _globals['_DELETEINSIGHTRESPONSE']._serialized_end=1932
-  _globals['_UPLOADAUDIOREQUEST']._serialized_start=1934
-  _globals['_UPLOADAUDIOREQUEST']._serialized_end=2005
-  _globals['_UPLOADAUDIORESPONSE']._serialized_start=2007
-  _globals['_UPLOADAUDIORESPONSE']._serialized_end=2081
-  _globals['_INSIGHTSERVICE']._serialized_start=2084
-  _globals['_INSIGHTSERVICE']._serialized_end=2934
+  _globals['_INSIGHT']._serialized_start=224
+  _globals['_INSIGHT']._serialized_end=853
+  _globals['_INSIGHT_SOURCE']._serialized_start=714
+  _globals['_INSIGHT_SOURCE']._serialized_end=767
+  _globals['_INSIGHT_STATUS']._serialized_start=769
+  _globals['_INSIGHT_STATUS']._serialized_end=853
+  _globals['_ENTITY']._serialized_start=855
+  _globals['_ENTITY']._serialized_end=892
+  _globals['_AUDIOINFO']._serialized_start=894
+  _globals['_AUDIOINFO']._serialized_end=967
+  _globals['_CREATEINSIGHTREQUEST']._serialized_start=969
+  _globals['_CREATEINSIGHTREQUEST']._serialized_end=1025
+  _globals['_CREATEINSIGHTRESPONSE']._serialized_start=1027
+  _globals['_CREATEINSIGHTRESPONSE']._serialized_end=1103
+  _globals['_LISTINSIGHTSREQUEST']._serialized_start=1106
+  _globals['_LISTINSIGHTSREQUEST']._serialized_end=1430
+  _globals['_LISTINSIGHTSRESPONSE']._serialized_start=1432
+  _globals['_LISTINSIGHTSRESPONSE']._serialized_end=1553
+  _globals['_GETINSIGHTREQUEST']._serialized_start=1555
+  _globals['_GETINSIGHTREQUEST']._serialized_end=1586
+  _globals['_GETINSIGHTRESPONSE']._serialized_start=1588
+  _globals['_GETINSIGHTRESPONSE']._serialized_end=1661
+  _globals['_UPDATEINSIGHTREQUEST']._serialized_start=1664
+  _globals['_UPDATEINSIGHTREQUEST']._serialized_end=1832
+  _globals['_UPDATEINSIGHTRESPONSE']._serialized_start=1834
+  _globals['_UPDATEINSIGHTRESPONSE']._serialized_end=1910
+  _globals['_DELETEINSIGHTREQUEST']._serialized_start=1912
+  _globals['_DELETEINSIGHTREQUEST']._serialized_end=1946
+  _globals['_DELETEINSIGHTRESPONSE']._serialized_start=1948
+  _globals['_DELETEINSIGHTRESPONSE']._serialized_end=1971
+  _globals['_UPLOADAUDIOREQUEST']._serialized_start=1973
+  _globals['_UPLOADAUDIOREQUEST']._serialized_end=2044
+  _globals['_UPLOADAUDIORESPONSE']._serialized_start=2046
+  _globals['_UPLOADAUDIORESPONSE']._serialized_end=2120
+  _globals['_INSIGHTSERVICE']._serialized_start=2123
+  _globals['_INSIGHTSERVICE']._serialized_end=2973
 # @@protoc_insertion_point(module_scope)
