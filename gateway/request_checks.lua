@@ -45,11 +45,6 @@ end
 
 local MAX_VIOLATIONS = 20
 
--- Walks a body with `reader` against the request message: a field spec (from SCHEMA) has
--- `accepts` (the JSON kinds allowed; null always is: proto3 reads it as "not set"), `expect`
--- (what to say otherwise), and `item` (repeated: each element), `map_value` (a map's values) or
--- `message` (an object checked field by field). Unknown keys are skipped: the transcoder drops
--- them (servers tolerate newer clients). Violations go to `violations`, at most MAX_VIOLATIONS.
 -- A field marked `(google.api.field_behavior) = REQUIRED` that a message left out (or null):
 -- proto3 would read it as its default (a missing `accepted` as a rejection no one gave).
 local function add_missing(required, given, prefix, add)
@@ -60,6 +55,12 @@ local function add_missing(required, given, prefix, add)
   end
 end
 
+-- Walks a body with `reader` against the request message: a field spec (from SCHEMA) has
+-- `accepts` (the JSON kinds allowed; null always is: proto3 reads it as "not set", so a required
+-- field given null counts as left out), `expect`
+-- (what to say otherwise), and `item` (repeated: each element), `map_value` (a map's values) or
+-- `message` (an object checked field by field). Unknown keys are skipped: the transcoder drops
+-- them (servers tolerate newer clients). Violations go to `violations`, at most MAX_VIOLATIONS.
 local function check_fields(reader, message_name, violations)
   local function add(field, description)
     if #violations < MAX_VIOLATIONS then
