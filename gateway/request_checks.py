@@ -130,7 +130,9 @@ class Protos:
 
 
 def _enum_expect(enum: descriptor_pb2.EnumDescriptorProto) -> str:
-    return "must be one of " + ", ".join(value.name for value in enum.value)
+    # The zero `*_UNSPECIFIED` value is accepted (it means "not set") but is no choice to offer.
+    names = [v.name for v in enum.value if not (v.number == 0 and v.name.endswith("_UNSPECIFIED"))]
+    return "must be one of " + ", ".join(names)
 
 
 def _field_spec(protos: Protos, field: FieldType, wanted: list[str]) -> dict[str, Any]:

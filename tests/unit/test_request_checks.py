@@ -326,7 +326,7 @@ TRANSCODER_ERRORS = [
         'status: invalid value "ready" for type '
         "type.googleapis.com/insighttracker.insight.v1.Insight.Status",
         "status",
-        "must be one of STATUS_UNSPECIFIED, PENDING, PROCESSING, READY, FAILED",
+        "must be one of PENDING, PROCESSING, READY, FAILED",
     ),
     (
         'page_size: invalid value "99999999999" for type TYPE_INT32',
