@@ -128,6 +128,16 @@ def test_gateway_serves_the_generated_document(rest: httpx.Client) -> None:
         for operation in item.values():
             error = operation["responses"]["default"]["schema"]["$ref"]
             assert error == "#/definitions/googleRpcStatus"
+    # The protos' (google.api.field_behavior) = REQUIRED, which the gateway also enforces.
+    required = {name: d["required"] for name, d in spec["definitions"].items() if "required" in d}
+    assert required == {
+        "v1CreateInsightRequest": ["text"],
+        "v1CreateRelationshipRequest": ["sourceId", "targetId"],
+        "v1LoginRequest": ["email", "password"],
+        "v1RefreshRequest": ["refreshToken"],
+        "v1RegisterRequest": ["email", "password"],
+        "v1SubmitFeedbackRequest": ["accepted"],
+    }
 
 
 def test_only_get_serves_the_document(rest: httpx.Client) -> None:
