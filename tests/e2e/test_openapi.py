@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import re
 from typing import Any
 
 import httpx
 import hypothesis
 import pytest
 import schemathesis
+from google.protobuf import descriptor_pb2
 from hypothesis import HealthCheck, Phase
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
@@ -27,7 +29,8 @@ from schemathesis.specs.openapi.checks import (
 
 from gateway.envoy_config import OPENAPI_PATH
 from gateway.openapi import AUDIO_TYPES
-from gateway.stack import Stack
+from gateway.request_checks import build_schema
+from gateway.stack import ROOT, Stack
 from tests.conftest import bearer, register_and_login
 
 pytestmark = [pytest.mark.envoy, pytest.mark.redis]
@@ -53,6 +56,8 @@ CONTRACT_ROUTES = {
     ("get", "/train/{jobId}"),
     ("get", "/stats"),
 }
+DESCRIPTOR = ROOT / "generated" / "descriptor.binpb"
+GATEWAY_SCHEMA = build_schema(descriptor_pb2.FileDescriptorSet.FromString(DESCRIPTOR.read_bytes()))
 # A few per operation in `make test`; INSIGHT_SCHEMATHESIS_EXAMPLES=200 for a deeper hunt.
 EXAMPLES_PER_OPERATION = int(os.environ.get("INSIGHT_SCHEMATHESIS_EXAMPLES") or 5)
 CHECKS = [
@@ -67,6 +72,10 @@ CHECKS = [
 def _raw_audio(ctx: schemathesis.SerializationContext, value: Any) -> bytes:
     """Generated audio bodies go on the wire as they are (bytes, or text as UTF-8)."""
     return value if isinstance(value, bytes) else str(value).encode()
+
+
+def _json_name(proto_name: str) -> str:
+    return re.sub(r"_([a-z])", lambda m: m.group(1).upper(), proto_name)
 
 
 def _routes(spec: dict[str, Any]) -> set[tuple[str, str]]:
@@ -128,15 +137,11 @@ def test_gateway_serves_the_generated_document(rest: httpx.Client) -> None:
         for operation in item.values():
             error = operation["responses"]["default"]["schema"]["$ref"]
             assert error == "#/definitions/googleRpcStatus"
-    # The protos' (google.api.field_behavior) = REQUIRED, which the gateway also enforces.
+    # The fields the gateway requires (the protos' field_behavior) are the document's required.
     required = {name: d["required"] for name, d in spec["definitions"].items() if "required" in d}
     assert required == {
-        "v1CreateInsightRequest": ["text"],
-        "v1CreateRelationshipRequest": ["sourceId", "targetId"],
-        "v1LoginRequest": ["email", "password"],
-        "v1RefreshRequest": ["refreshToken"],
-        "v1RegisterRequest": ["email", "password"],
-        "v1SubmitFeedbackRequest": ["accepted"],
+        "v1" + message.rsplit(".", 1)[1]: [_json_name(field) for field in fields]
+        for message, fields in GATEWAY_SCHEMA["required"].items()
     }
 
 
