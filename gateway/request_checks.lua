@@ -45,16 +45,6 @@ end
 
 local MAX_VIOLATIONS = 20
 
--- A field marked `(google.api.field_behavior) = REQUIRED` that a message left out (or null):
--- proto3 would read it as its default (a missing `accepted` as a rejection no one gave).
-local function add_missing(required, given, prefix, add)
-  for _, name in ipairs(required) do
-    if not given[name] then
-      add(prefix .. name, "is required")
-    end
-  end
-end
-
 -- Walks a body with `reader` against the request message: a field spec (from SCHEMA) has
 -- `accepts` (the JSON kinds allowed; null always is: proto3 reads it as "not set", so a required
 -- field given null counts as left out), `expect`
@@ -107,8 +97,7 @@ local function check_fields(reader, message_name, violations)
 
   message = function(name, prefix, depth)
     local fields = SCHEMA.messages[name] or {}
-    local required = SCHEMA.required[name]
-    local seen, given = {}, {}
+    local seen = {} -- proto name -> the JSON kind it came as
     reader.members(depth, function(key, d)
       local spec = fields[key]
       if not spec then
@@ -119,14 +108,15 @@ local function check_fields(reader, message_name, violations)
         add(path, "is given more than once")
         return reader.skip(d + 1)
       end
-      seen[spec.name] = true
-      if required and reader.kind() ~= "null" then
-        given[spec.name] = true
-      end
+      seen[spec.name] = reader.kind()
       field(spec, path, d + 1)
     end)
-    if required then
-      add_missing(required, given, prefix, add)
+    -- Fields marked `(google.api.field_behavior) = REQUIRED`, left out or null: proto3 would read
+    -- them as their default (a missing `accepted` as a rejection no one gave).
+    for _, required in ipairs(SCHEMA.required[name] or {}) do
+      if seen[required] == nil or seen[required] == "null" then
+        add(prefix .. required, "is required")
+      end
     end
   end
 
@@ -155,18 +145,15 @@ local function check_body(route, text)
   if #text > SCHEMA.max_json_bytes then
     return too_large()
   end
-  local violations = {}
   if text == "" then
-    -- No body: the transcoder reads it as an empty message, which lacks any required field.
-    local required = SCHEMA.required[route.message]
-    if not required then
+    -- No body: the transcoder reads it as an empty message, so it is checked as one (it lacks
+    -- any required field).
+    if not SCHEMA.required[route.message] then
       return nil
     end
-    add_missing(required, {}, "", function(field, description)
-      violations[#violations + 1] = { field = field, description = description }
-    end)
-    return 400, invalid_argument(violations)
+    text = "{}"
   end
+  local violations = {}
   local is_object
   local ok, failure = pcall(function()
     local reader = new_reader(text)

@@ -156,8 +156,8 @@ def paired_reads(
     quarter over minutes, so each ratio compares runs seconds apart, and the median is taken.
     Then both at each fixed --read-rate, alternating --pairs times too: the bare service's
     latency at that rate, seconds apart from the project's, shows what the transport alone
-    (Envoy + transcoder + grpc.aio) on this machine at that moment allows. Targets are fetched
-    afresh for each phase: with several rates, the phases outlive a 15-minute access token."""
+    (Envoy + transcoder + grpc.aio) on this machine at that moment allows. `fresh_targets` gives
+    each phase new tokens."""
     with BareGateway(args.replicas) as baseline:
         targets = fresh_targets()
         pairs = _alternate(
@@ -243,9 +243,9 @@ def run_phases(stack: Stack, args: argparse.Namespace) -> Report:
     with httpx.Client(base_url=stack.config.rest_url, timeout=60.0) as client:
         people = prepare(client, args.users, args.insights_per_user)
         print(f"\n== {args.replicas} insight process(es), {args.connections} connections ==")
-        targets = read_targets(people)
 
         def fresh_targets() -> list[Target]:
+            # Fresh tokens for each phase: a run with several rates outlives a 15-minute token.
             login(client, people)
             return read_targets(people)
 
@@ -255,19 +255,19 @@ def run_phases(stack: Stack, args: argparse.Namespace) -> Report:
             results["ratio"] = print_ratios(results["pairs"])
             print_rate_p99s(results["at_rate"])
         elif run_reads:
-            results["reads"] = reads(stack, targets, args)
+            results["reads"] = reads(stack, fresh_targets(), args)
             _print_run("GET /insights/{id}", results["reads"])
-            results["reads_at_rate"] = {}
+            results["reads_at_rate"] = at_rate = {}
             for rate in args.read_rate:
-                results["reads_at_rate"][rate] = reads_at_rate(stack, targets, args, rate)
-                _print_run(f"GET at {rate:.0f} req/s", results["reads_at_rate"][rate])
+                at_rate[rate] = reads_at_rate(stack, fresh_targets(), args, rate)
+                _print_run(f"GET at {rate:.0f} req/s", at_rate[rate])
         elif run_bare:
             with BareGateway(args.replicas) as baseline:
-                results["bare"] = bare_reads(baseline, targets, args)
+                results["bare"] = bare_reads(baseline, fresh_targets(), args)
                 _print_run("bare GET, same Envoy template", results["bare"])
                 results["bare_at_rate"] = at_rate = {}
                 for rate in args.read_rate:
-                    at_rate[rate] = bare_reads_at_rate(baseline, targets, args, rate)
+                    at_rate[rate] = bare_reads_at_rate(baseline, fresh_targets(), args, rate)
                     _print_run(f"bare GET at {rate:.0f} req/s", at_rate[rate])
         if "mixed" not in args.skip:
             login(client, people)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import pathlib
-import re
 from typing import Any
 
 import httpx
@@ -29,7 +28,7 @@ from schemathesis.specs.openapi.checks import (
 
 from gateway.envoy_config import OPENAPI_PATH
 from gateway.openapi import AUDIO_TYPES
-from gateway.request_checks import build_schema
+from gateway.request_checks import Protos, build_schema
 from gateway.stack import ROOT, Stack
 from tests.conftest import bearer, register_and_login
 
@@ -56,8 +55,9 @@ CONTRACT_ROUTES = {
     ("get", "/train/{jobId}"),
     ("get", "/stats"),
 }
-DESCRIPTOR = ROOT / "generated" / "descriptor.binpb"
-GATEWAY_SCHEMA = build_schema(descriptor_pb2.FileDescriptorSet.FromString(DESCRIPTOR.read_bytes()))
+DESCRIPTOR = descriptor_pb2.FileDescriptorSet.FromString(
+    (ROOT / "generated" / "descriptor.binpb").read_bytes()
+)
 # A few per operation in `make test`; INSIGHT_SCHEMATHESIS_EXAMPLES=200 for a deeper hunt.
 EXAMPLES_PER_OPERATION = int(os.environ.get("INSIGHT_SCHEMATHESIS_EXAMPLES") or 5)
 CHECKS = [
@@ -72,10 +72,6 @@ CHECKS = [
 def _raw_audio(ctx: schemathesis.SerializationContext, value: Any) -> bytes:
     """Generated audio bodies go on the wire as they are (bytes, or text as UTF-8)."""
     return value if isinstance(value, bytes) else str(value).encode()
-
-
-def _json_name(proto_name: str) -> str:
-    return re.sub(r"_([a-z])", lambda m: m.group(1).upper(), proto_name)
 
 
 def _routes(spec: dict[str, Any]) -> set[tuple[str, str]]:
@@ -139,10 +135,12 @@ def test_gateway_serves_the_generated_document(rest: httpx.Client) -> None:
             assert error == "#/definitions/googleRpcStatus"
     # The fields the gateway requires (the protos' field_behavior) are the document's required.
     required = {name: d["required"] for name, d in spec["definitions"].items() if "required" in d}
-    assert required == {
-        "v1" + message.rsplit(".", 1)[1]: [_json_name(field) for field in fields]
-        for message, fields in GATEWAY_SCHEMA["required"].items()
-    }
+    messages = Protos(DESCRIPTOR).messages
+    expected = {}
+    for message, fields in build_schema(DESCRIPTOR)["required"].items():
+        json_name = {f.name: f.json_name for f in messages[f".{message}"].field}
+        expected["v1" + message.rsplit(".", 1)[1]] = [json_name[field] for field in fields]
+    assert required == expected
 
 
 def test_only_get_serves_the_document(rest: httpx.Client) -> None:
