@@ -4,6 +4,7 @@ MP3) or by FFmpeg through PyAV (WebM and MP4, written the way browsers' recorder
 from __future__ import annotations
 
 import io
+import wave
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -121,3 +122,14 @@ def tone(
     t = np.arange(int(seconds * rate)) / rate
     wave = 0.3 * np.sin(2 * np.pi * hertz * t)
     return np.repeat(wave[:, None], channels, axis=1)
+
+
+def silent_wav(seconds: float = 0.25, rate: int = 8_000) -> bytes:
+    """A mono 16-bit WAV of digital silence: valid audio with no speech in it."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as writer:
+        writer.setnchannels(1)
+        writer.setsampwidth(2)
+        writer.setframerate(rate)
+        writer.writeframes(b"\x00\x00" * int(seconds * rate))
+    return buffer.getvalue()

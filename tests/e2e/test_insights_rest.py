@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import io
-import wave
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.audio_files import silent_wav
 from tests.conftest import bearer, register_and_login
 
 pytestmark = [pytest.mark.envoy, pytest.mark.redis]
@@ -223,16 +222,6 @@ def test_pagination_walks_every_insight_once(rest: httpx.Client, person: dict[st
     assert reused.status_code == 400
 
 
-def _wav(seconds: float = 0.5, rate: int = 16_000) -> bytes:
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as writer:
-        writer.setnchannels(1)
-        writer.setsampwidth(2)
-        writer.setframerate(rate)
-        writer.writeframes(b"\x00\x00" * int(seconds * rate))
-    return buffer.getvalue()
-
-
 def test_audio_upload_stores_a_pending_audio_insight(
     rest: httpx.Client, person: dict[str, str]
 ) -> None:
@@ -240,7 +229,7 @@ def test_audio_upload_stores_a_pending_audio_insight(
     reply = rest.post(
         "/insights/audio",
         params=[("tags", "voice"), ("tags", "memo")],
-        content=_wav(1.5, 8_000),
+        content=silent_wav(1.5, 8_000),
         headers=headers,
     )
     assert reply.status_code == 200, reply.text
@@ -252,7 +241,7 @@ def test_audio_upload_stores_a_pending_audio_insight(
 
 
 def test_large_audio_upload_is_reassembled(rest: httpx.Client, person: dict[str, str]) -> None:
-    data = _wav(60, 44_100)  # ~5 MB: Envoy streams it as many messages
+    data = silent_wav(60, 44_100)  # ~5 MB: Envoy streams it as many messages
     headers = {**bearer(person["access"]), "Content-Type": "audio/wav"}
     reply = rest.post("/insights/audio", content=data, headers=headers)
     assert reply.status_code == 200, reply.text

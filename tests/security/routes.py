@@ -7,14 +7,14 @@ token, ownership and header tests alike.
 
 from __future__ import annotations
 
-import io
 import re
-import wave
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+
+from tests.audio_files import silent_wav
 
 
 @dataclass(frozen=True)
@@ -42,16 +42,6 @@ def fill(value: Any, ids: Mapping[str, str]) -> Any:
     if isinstance(value, dict):
         return {k: fill(v, ids) for k, v in value.items()}
     return value
-
-
-def silent_wav(seconds: float = 0.25, rate: int = 8_000) -> bytes:
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as writer:
-        writer.setnchannels(1)
-        writer.setsampwidth(2)
-        writer.setframerate(rate)
-        writer.writeframes(b"\x00\x00" * int(seconds * rate))
-    return buffer.getvalue()
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.audio_files import silent_wav
 from tests.conftest import bearer, register_and_login, unique_email
 from tests.security.conftest import EMBEDDED_ONLY, Owner, create_owner, ok_json
 from tests.security.routes import (
@@ -22,7 +23,6 @@ from tests.security.routes import (
     assert_contract_error,
     assert_field_violation,
     assert_safe_json,
-    silent_wav,
 )
 
 pytestmark = [pytest.mark.envoy, pytest.mark.redis, EMBEDDED_ONLY]
