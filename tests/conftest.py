@@ -12,12 +12,20 @@ import pytest
 
 from gateway.stack import Stack, StackConfig
 
+# Gateway limits of the shared test stacks: tests call from 127.0.0.1 as fast as the machine lets
+# them (the security suite sends hundreds of requests in a burst; on a fast machine that outran
+# 200 tokens refilled at 100/s).
+ROOMY_GATEWAY_TOKENS = 5_000
+ROOMY_GATEWAY_FILL_PER_SECOND = 2_000
+
 
 def with_roomy_limits(config: StackConfig) -> StackConfig:
-    """Every test calls from 127.0.0.1 and some poll one person's insights for minutes: the per-IP
-    and per-person limits get room (tests/security checks them on a gateway of their own)."""
-    config.ip_rate_limit_tokens = config.rate_limit_tokens
-    config.ip_rate_limit_fill_per_second = config.rate_limit_fill_per_second
+    """Every test calls from 127.0.0.1 and some poll one person's insights for minutes: the
+    gateway's and the per-person limits get room (tests/security checks them on a gateway of
+    their own)."""
+    config.rate_limit_tokens = config.ip_rate_limit_tokens = ROOMY_GATEWAY_TOKENS
+    config.rate_limit_fill_per_second = ROOMY_GATEWAY_FILL_PER_SECOND
+    config.ip_rate_limit_fill_per_second = ROOMY_GATEWAY_FILL_PER_SECOND
     config.extra_env.update(INSIGHT_USER_RATE_LIMIT="100000")
     return config
 
