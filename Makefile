@@ -17,7 +17,7 @@ PYTEST_ARGS ?=
 export PYTHONPATH := $(CURDIR):$(CURDIR)/generated
 export HF_HUB_OFFLINE := 1
 
-.PHONY: setup tools speech-tools proto proto-check proto-baseline lint deploy-check check test run up down clean
+.PHONY: setup tools debian-tools proto proto-check proto-baseline lint deploy-check check test run up down clean
 
 ## setup: virtualenv with pinned dependencies (re-run when requirements change)
 setup: $(VENV)/.installed
@@ -30,11 +30,11 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	touch $@
 
 ## tools: buf (npm), grpcurl, FerretDB, compose-check (Go module proxy), embedded Neo4j (Maven),
-## espeak-ng and sox (Debian) for the speech tests
-tools: $(BUF) $(GRPCURL) $(FERRETDB) $(COMPOSE_CHECK) $(NEO4J) $(PROTOC_GEN_OPENAPIV2) speech-tools
+## espeak-ng, sox, prometheus and prometheus-redis-exporter (Debian) for the speech and dashboard tests
+tools: $(BUF) $(GRPCURL) $(FERRETDB) $(COMPOSE_CHECK) $(NEO4J) $(PROTOC_GEN_OPENAPIV2) debian-tools
 
-speech-tools:
-	scripts/install_speech_tools.sh
+debian-tools:
+	scripts/install_debian_tools.sh
 
 $(BUF):
 	npm install --silent --no-audit --no-fund --prefix $(TOOLS)/buf @bufbuild/buf@$(BUF_VERSION)

@@ -19,13 +19,13 @@ log = logging.getLogger(__name__)
 RQ_JOB_SECONDS = Histogram(
     "insight_rq_job_seconds",
     "Time one RQ job attempt took in this worker, by queue, job function and outcome.",
-    ["queue", "job", "outcome"],
+    ["queue", "function", "outcome"],
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800),
 )
 RQ_JOBS = Counter(
     "insight_rq_jobs_total",
     "RQ job attempts, by queue, job function and outcome (finished, failed, retried, ...).",
-    ["queue", "job", "outcome"],
+    ["queue", "function", "outcome"],
 )
 QUEUE_JOBS = "insight_rq_queue_jobs"
 OLDEST_AGE = "insight_rq_oldest_queued_job_age_seconds"

@@ -150,7 +150,7 @@ def test_worker_metrics_count_each_stage(
     after = samples(worker)
     job = "services.worker.jobs.process_insight"
     rq_finished = value(
-        after, "insight_rq_jobs_total", queue="pipeline", job=job, outcome="finished"
+        after, "insight_rq_jobs_total", queue="pipeline", function=job, outcome="finished"
     )
     assert rq_finished >= 1
     # Queue gauges are read from Redis at scrape time; nothing waits once the insight is READY.

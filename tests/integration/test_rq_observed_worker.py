@@ -97,7 +97,7 @@ def lines(stream: io.StringIO) -> list[dict[str, Any]]:
 
 
 def jobs_total(queue: str, job: str, outcome: str) -> float:
-    labels = {"queue": queue, "job": f"{HERE}.{job}", "outcome": outcome}
+    labels = {"queue": queue, "function": f"{HERE}.{job}", "outcome": outcome}
     return REGISTRY.get_sample_value("insight_rq_jobs_total", labels) or 0.0
 
 
