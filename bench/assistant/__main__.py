@@ -42,6 +42,7 @@ from bench.assistant.corpus import (
     near_query_vectors,
 )
 from bench.common import scratch_dir, summary
+from bench.threads import threads_as_in_the_services
 from gateway.processes import ManagedProcess, free_port, redis_ready
 from services.assistant.cache import FeedChangeVersions, RedisResponseCache
 from services.assistant.domain import theme_training as tt
@@ -161,6 +162,7 @@ def main() -> None:
         "--embed-corpus", action="store_true", help="embed every generated insight (slow)"
     )
     args = parser.parse_args()
+    threads_as_in_the_services()
     with scratch_dir("insight-bench-assistant-") as workdir:
         port = free_port()
         redis = ManagedProcess(

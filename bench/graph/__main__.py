@@ -20,6 +20,7 @@ import numpy as np
 
 from bench.common import summary
 from bench.graph.dataset import CLUSTER_SIZE, OWNER, ClusteredVectors, seed
+from bench.threads import threads_as_in_the_services
 from services.graph.domain.feedback import FeedbackLearner
 from services.graph.domain.linking import InsightFacts, Linker, node_from_facts
 from services.graph.domain.mindmap import MindMapBuilder, MindMapRequest
@@ -96,6 +97,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     parser.add_argument("--queries", type=int, default=200)
     args = parser.parse_args()
+    threads_as_in_the_services()
     with tempfile.TemporaryDirectory(prefix="graph-bench-") as workdir:
         for size in args.sizes:
             asyncio.run(run_size(size, args.queries, pathlib.Path(workdir)))
