@@ -57,7 +57,8 @@ def local_scrape_config(
         name = job["job_name"]
         if name not in targets:
             raise KeyError(f"no local target for the deployed job {name!r}")
-        local = {k: v for k, v in job.items() if not k.endswith("_configs")}
+        # Only the discovery goes; relabelling and every other setting of the job stay.
+        local = {k: v for k, v in job.items() if not _is_discovery(k)}
         local["static_configs"] = [{"targets": [targets[name]]}]
         jobs.append(local)
     unknown = set(targets) - {job["job_name"] for job in jobs}
@@ -65,6 +66,11 @@ def local_scrape_config(
         raise KeyError(f"targets for jobs the deployment does not have: {sorted(unknown)}")
     timing = {"scrape_interval": interval, "scrape_timeout": interval}
     return {"global": {**timing, "evaluation_interval": interval}, "scrape_configs": jobs}
+
+
+def _is_discovery(key: str) -> bool:
+    """A scrape job's target list: static_configs or any *_sd_configs (not relabel_configs)."""
+    return key == "static_configs" or key.endswith("_sd_configs")
 
 
 def start_redis_exporter(
