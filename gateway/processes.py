@@ -86,6 +86,18 @@ class ManagedProcess:
             time.sleep(0.1)
         raise RuntimeError(f"{self.name} not {what} after {timeout:.0f}s:\n{self.log_tail()}")
 
+    def start_until_ready(
+        self, ready: Callable[[], bool], timeout: float, what: str, stop_timeout: float = 15.0
+    ) -> None:
+        """Starts the process and waits until `ready()`; stops it again if it never gets there,
+        so a failed start leaves nothing running."""
+        self.start()
+        try:
+            self.wait_until(ready, timeout, what)
+        except BaseException:
+            self.stop(timeout=stop_timeout)
+            raise
+
     def stop(self, timeout: float = 15.0) -> None:
         if self.process is None or self.process.poll() is not None:
             return

@@ -120,8 +120,8 @@ def tone(
     seconds: float, rate: int, channels: int = 1, hertz: float = 440.0
 ) -> npt.NDArray[np.float64]:
     t = np.arange(int(seconds * rate)) / rate
-    wave = 0.3 * np.sin(2 * np.pi * hertz * t)
-    return np.repeat(wave[:, None], channels, axis=1)
+    sine = 0.3 * np.sin(2 * np.pi * hertz * t)
+    return np.repeat(sine[:, None], channels, axis=1)
 
 
 def silent_wav(seconds: float = 0.25, rate: int = 8_000) -> bytes:

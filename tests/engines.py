@@ -82,12 +82,7 @@ def start_ferretdb(tmp_dir: pathlib.Path) -> tuple[ManagedProcess, str]:
         log_dir=tmp_dir,
     )
     uri = f"mongodb://127.0.0.1:{port}/"
-    process.start()
-    try:
-        process.wait_until(lambda: mongo_ping(uri), START_TIMEOUT_SECONDS, "answering ping")
-    except BaseException:
-        process.stop()
-        raise
+    process.start_until_ready(lambda: mongo_ping(uri), START_TIMEOUT_SECONDS, "answering ping")
     return process, uri
 
 
@@ -197,12 +192,9 @@ def start_neo4j(tmp_dir: pathlib.Path) -> tuple[ManagedProcess, str]:
         log_dir=tmp_dir,
     )
     uri = f"bolt://127.0.0.1:{port}"
-    process.start()
-    try:
-        process.wait_until(lambda: neo4j_ready(uri), NEO4J_START_TIMEOUT_SECONDS, "answering")
-    except BaseException:
-        process.stop(timeout=30.0)
-        raise
+    process.start_until_ready(
+        lambda: neo4j_ready(uri), NEO4J_START_TIMEOUT_SECONDS, "answering", stop_timeout=30.0
+    )
     return process, uri
 
 

@@ -89,8 +89,9 @@ def start_redis_exporter(
         ],
         log_dir=tmp_dir,
     )
-    process.start()
-    _wait_or_stop(process, f"http://{address}/metrics", "serving /metrics")
+    process.start_until_ready(
+        lambda: http_ok(f"http://{address}/metrics"), START_TIMEOUT_SECONDS, "serving /metrics"
+    )
     return process, address
 
 
@@ -117,8 +118,8 @@ class PrometheusServer:
             ],
             log_dir=self._tmp_dir,
         )
-        self._process.start()
-        _wait_or_stop(self._process, f"http://{self.address}/-/ready", "ready")
+        ready = f"http://{self.address}/-/ready"
+        self._process.start_until_ready(lambda: http_ok(ready), START_TIMEOUT_SECONDS, "ready")
 
     def stop(self) -> None:
         self._http.close()
@@ -149,11 +150,3 @@ class PrometheusServer:
 
 class PrometheusError(RuntimeError):
     """Prometheus answered a query with an error (a parse error, a bad parameter)."""
-
-
-def _wait_or_stop(process: ManagedProcess, url: str, what: str) -> None:
-    try:
-        process.wait_until(lambda: http_ok(url), START_TIMEOUT_SECONDS, what)
-    except BaseException:
-        process.stop()
-        raise

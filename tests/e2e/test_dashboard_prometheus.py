@@ -11,15 +11,17 @@ every query, every panel must have series, and the panels that show this traffic
 
 from __future__ import annotations
 
+import functools
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
 from gateway.stack import Stack
+from tests import polling
 from tests.audio_files import silent_wav
 from tests.conftest import bearer
 from tests.e2e.test_pipeline_rest import wait_for
@@ -75,31 +77,28 @@ def prometheus(
     try:
         server.start(local_scrape_config(prometheus_config(), targets, SCRAPE_INTERVAL))
         # Scraped once before the tests make traffic, so the traffic shows as an increase.
-        eventually(lambda: not targets_not_up(server))
+        polling.eventually(lambda: not targets_not_up(server), SETTLE_SECONDS)
         yield server
     finally:
         server.stop()
         exporter.stop()
 
 
+@functools.cache
+def deployed_jobs() -> frozenset[str]:
+    return frozenset(job["job_name"] for job in prometheus_config()["scrape_configs"])
+
+
 def targets_not_up(prometheus: PrometheusServer) -> list[str]:
     """Every deployed job's target that Prometheus has not scraped successfully (yet)."""
-    deployed = {job["job_name"] for job in prometheus_config()["scrape_configs"]}
     targets = prometheus.targets()
-    unseen = [f"{job}: no target" for job in deployed - {t["labels"]["job"] for t in targets}]
+    seen = {t["labels"]["job"] for t in targets}
+    unseen = [f"{job}: no target" for job in deployed_jobs() - seen]
     return unseen + [
         f"{t['labels']['job']}: {t['health']} {t['lastError']}"
         for t in targets
         if t["health"] != "up"
     ]
-
-
-def eventually(check: Callable[[], Any]) -> Any:
-    """check()'s first truthy answer, polled until SETTLE_SECONDS; its last answer otherwise."""
-    deadline = time.monotonic() + SETTLE_SECONDS
-    while not (answer := check()) and time.monotonic() < deadline:
-        time.sleep(0.5)
-    return answer
 
 
 def test_the_deployed_prometheus_config_is_valid() -> None:
@@ -182,7 +181,9 @@ def test_every_panel_query_runs_and_shows_the_traffic(
     # first sample: the first round creates the series, the second is what the panels must show.
     make_traffic(rest, person)
     finished = time.time()
-    assert eventually(lambda: scraped_everything_since(prometheus, finished))
+    assert polling.eventually(
+        lambda: scraped_everything_since(prometheus, finished), SETTLE_SECONDS
+    )
     make_traffic(rest, person)
 
     def missing() -> list[str]:
@@ -196,7 +197,7 @@ def test_every_panel_query_runs_and_shows_the_traffic(
             ]
         return gaps
 
-    assert eventually(lambda: not missing()), missing()
+    assert polling.eventually(lambda: not missing(), SETTLE_SECONDS), missing()
     for title, exprs in queries.items():
         for expr in exprs:
             result = prometheus.query(expr)  # raises with Prometheus's own error if it refuses
@@ -213,8 +214,9 @@ def test_the_service_variable_narrows_every_rpc_panel(prometheus: PrometheusServ
     service = variables["service"]
     metric, label = grafana.label_values_query(service)
     keep = grafana.variable_regex(service)
-    options = eventually(
-        lambda: sorted(v for v in prometheus.label_values(label, metric) if keep.search(v))
+    options = polling.eventually(
+        lambda: sorted(v for v in prometheus.label_values(label, metric) if keep.search(v)),
+        SETTLE_SECONDS,
     )
     assert "insighttracker.insight.v1.InsightService" in options, options
     chosen = ["insighttracker.insight.v1.InsightService", options[-1]]

@@ -7,7 +7,6 @@ from __future__ import annotations
 import functools
 import json
 import re
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -16,6 +15,7 @@ import httpx
 import pytest
 
 from gateway.stack import METRICS_PROCESSES, Stack
+from tests import polling
 from tests.conftest import bearer
 from tests.e2e.test_pipeline_rest import wait_for
 from tests.metrics import samples, value
@@ -37,12 +37,7 @@ def json_lines(stack: Stack, process: str) -> list[dict[str, Any]]:
 
 
 def eventually(check: Callable[[], bool]) -> bool:
-    deadline = time.monotonic() + SETTLE_SECONDS
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
+    return polling.eventually(check, SETTLE_SECONDS)
 
 
 def create_ready_insight(rest: httpx.Client, person: dict[str, str], request_id: str) -> str:

@@ -17,7 +17,6 @@ from scipy.signal import resample_poly
 from gateway.stack import Stack
 from services.common.audio_formats import canonical_type
 from tests import audio_files
-from tests.audio_files import silent_wav
 from tests.conftest import bearer
 
 pytestmark = [pytest.mark.envoy, pytest.mark.redis]
@@ -87,7 +86,9 @@ def test_spoken_note_becomes_an_audio_insight_with_its_words(
 
 def test_silent_audio_fails_with_a_reason(rest: httpx.Client, person: dict[str, str]) -> None:
     headers = {**bearer(person["access"]), "Content-Type": "audio/wav"}
-    created = rest.post("/insights/audio", content=silent_wav(1.0, 16_000), headers=headers)
+    created = rest.post(
+        "/insights/audio", content=audio_files.silent_wav(1.0, 16_000), headers=headers
+    )
     failed = wait_for(rest, person["access"], created.json()["insight"]["id"], {"READY", "FAILED"})
     assert failed["status"] == "FAILED"
     assert "speech" in failed["statusReason"]
